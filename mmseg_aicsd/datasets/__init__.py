@@ -1,0 +1,4 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+from .camvid import CamVidDataset
+
+__all__ = ['CamVidDataset']

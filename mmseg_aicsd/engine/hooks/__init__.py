@@ -1,0 +1,4 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+from .alw_hook import ALW_SCHEDULES, ALWHook, alw_alpha
+
+__all__ = ['ALW_SCHEDULES', 'ALWHook', 'alw_alpha']

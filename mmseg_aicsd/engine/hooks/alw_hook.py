@@ -1,0 +1,148 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""Adaptive loss weighting (ALW) of AICSD, Eq. 6-8."""
+import math
+from typing import Optional
+
+from mmengine.dist import get_world_size
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
+
+from mmseg.registry import HOOKS
+
+ALW_SCHEDULES = ('linear', 'exp', 'exp_printed')
+
+
+def alw_alpha(epoch: int,
+              num_epochs: float,
+              schedule: str = 'linear',
+              beta: float = 0.985) -> float:
+    """ALW weight alpha of the student's own losses at a given epoch.
+
+    The total loss is ``alpha * (l_CE + l_ICSD) + (1 - alpha) * l_KD``
+    (Eq. 6); alpha rises over training so the teacher's pixel-wise
+    guidance fades:
+
+    - ``'linear'`` (Eq. 7): ``(epoch - 1) / num_epochs``: 0 in the first
+      epoch (pure KD), ``(N_e - 1) / N_e`` in the last.
+    - ``'exp'``: ``1 - beta ** (epoch - 1)``. The paper prints
+      ``beta ** (epoch - 1)``, which falls from 1, while its text and Fig. 2
+      say alpha rises; this follows the text.
+    - ``'exp_printed'``: ``beta ** (epoch - 1)``, the formula as printed,
+      to test the paper literally.
+
+    Args:
+        epoch (int): Current epoch, 1-indexed (1 <= epoch).
+        num_epochs (float): Number of epochs N_e of the run, > 0; may be
+            fractional for iteration-based runs.
+        schedule (str): One of ``'linear'``, ``'exp'``, ``'exp_printed'``.
+            Defaults to ``'linear'``.
+        beta (float): Base of the exponential schedules, in (0, 1).
+            Defaults to 0.985 (the paper's).
+
+    Returns:
+        float: alpha, dimensionless, in [0, 1].
+
+    Raises:
+        ValueError: On an unknown schedule, ``epoch < 1``,
+            ``num_epochs <= 0`` or ``beta`` outside (0, 1).
+    """
+    if schedule not in ALW_SCHEDULES:
+        raise ValueError(f'unknown ALW schedule {schedule!r}; expected one '
+                         f'of {ALW_SCHEDULES}')
+    if epoch < 1:
+        raise ValueError(f'epoch is 1-indexed, got {epoch}')
+    if num_epochs <= 0:
+        raise ValueError(f'num_epochs must be positive, got {num_epochs}')
+    if not 0 < beta < 1:
+        raise ValueError(f'beta must be in (0, 1), got {beta}')
+    if schedule == 'linear':
+        return min((epoch - 1) / num_epochs, 1.0)
+    if schedule == 'exp':
+        return 1.0 - beta**(epoch - 1)
+    return beta**(epoch - 1)
+
+
+@HOOKS.register_module()
+class ALWHook(Hook):
+    """Set the ALW alpha (AICSD Eq. 6-8) on the model before each iteration.
+
+    alpha is a function of the runner's progress alone (see
+    :func:`alw_alpha`), so the hook has no state to save and a resumed run
+    continues on the curve of an uninterrupted one. It is logged every
+    iteration as ``alw_alpha``.
+
+    - ``EpochBasedTrainLoop``: epoch ``e = runner.epoch + 1`` of
+      ``N_e = runner.max_epochs``.
+    - Any other loop (mmseg's schedules use ``IterBasedTrainLoop``): an
+      "epoch" is ``iters_per_epoch`` iterations, by default one pass over
+      the training set (``ceil(len(dataset) / (batch_size * world_size))``),
+      so ``e = runner.iter // iters_per_epoch + 1`` and
+      ``N_e = max_iters / iters_per_epoch``.
+
+    The model (unwrapped from DDP) must provide ``set_alw_alpha(alpha)``, as
+    :class:`~mmseg_aicsd.models.segmentors.DistillEncoderDecoder` does.
+
+    Args:
+        schedule (str): ``'linear'``, ``'exp'`` or ``'exp_printed'``; see
+            :func:`alw_alpha`. Defaults to ``'linear'``.
+        beta (float): Base of the exponential schedules. Defaults to 0.985.
+        iters_per_epoch (int, optional): Iterations per ALW epoch for
+            iteration-based loops. Defaults to None (one pass over the
+            training set).
+
+    Raises:
+        ValueError: On an unknown schedule, a beta outside (0, 1) or a
+            non-positive ``iters_per_epoch``.
+        TypeError: At ``before_train``, if the model has no
+            ``set_alw_alpha``.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 schedule: str = 'linear',
+                 beta: float = 0.985,
+                 iters_per_epoch: Optional[int] = None):
+        alw_alpha(1, 1, schedule, beta)  # validate schedule and beta early
+        if iters_per_epoch is not None and iters_per_epoch < 1:
+            raise ValueError('iters_per_epoch must be a positive integer, '
+                             f'got {iters_per_epoch}')
+        self.schedule = schedule
+        self.beta = beta
+        self.iters_per_epoch = iters_per_epoch
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train(self, runner) -> None:
+        """Check the model and fix the iteration-based epoch length."""
+        if not hasattr(self._model(runner), 'set_alw_alpha'):
+            raise TypeError(
+                'ALWHook needs a model with set_alw_alpha(alpha), such as '
+                f'DistillEncoderDecoder; got {type(self._model(runner))}')
+        if self.iters_per_epoch is None and not isinstance(
+                runner.train_loop, EpochBasedTrainLoop):
+            loader = runner.train_dataloader
+            self.iters_per_epoch = math.ceil(
+                len(loader.dataset) / (loader.batch_size * get_world_size()))
+
+    def current_alpha(self, runner) -> float:
+        """alpha at the runner's current iteration (dimensionless)."""
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            epoch, num_epochs = runner.epoch + 1, runner.max_epochs
+        else:
+            epoch = runner.iter // self.iters_per_epoch + 1
+            num_epochs = runner.max_iters / self.iters_per_epoch
+        return alw_alpha(epoch, num_epochs, self.schedule, self.beta)
+
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch=None) -> None:
+        """Set alpha on the model and log it as ``alw_alpha``."""
+        alpha = self.current_alpha(runner)
+        self._model(runner).set_alw_alpha(alpha)
+        runner.message_hub.update_scalar('train/alw_alpha', alpha)

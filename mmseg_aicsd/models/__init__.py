@@ -1,0 +1,3 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+from .losses import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403

@@ -1,0 +1,246 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""Logit distillation segmentor for AICSD (arXiv 2308.04243, Eq. 5-6)."""
+import os.path as osp
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import Tensor
+
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList, add_prefix
+
+# Fields of SegDataPreProcessor that change what the network sees.
+_PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+
+
+@MODELS.register_module()
+class DistillEncoderDecoder(EncoderDecoder):
+    """An :class:`EncoderDecoder` student distilled from a frozen teacher.
+
+    The student is configured exactly like a stock ``EncoderDecoder`` (all
+    keyword arguments other than the four below go to it). In training, the
+    teacher segmentor runs under ``no_grad`` on the student's preprocessed
+    batch, and each loss in ``distill_losses`` is applied to
+    ``(student_logits, teacher_logits)``, the decode heads' ``conv_seg``
+    outputs, shape (B, C, H/4, W/4) for DeepLabV3+ (the student's are
+    resized bilinearly to the teacher's size if they differ).
+
+    Loss weighting:
+
+    - Without alpha set (no :class:`~mmseg_aicsd.engine.hooks.ALWHook`):
+      the student's supervised losses and every distillation loss add up,
+      each with its own ``loss_weight`` (AICSD Eq. 5).
+    - With alpha set by ``ALWHook``: the losses named in ``alw_kd_losses``
+      are multiplied by ``1 - alpha`` and every other loss item (decode and
+      auxiliary heads' supervised losses, the other distillation losses) by
+      ``alpha`` (Eq. 6). The logged values are the weighted ones, i.e. what
+      is optimised.
+
+    The teacher is frozen: no gradients, BatchNorm/Dropout in eval mode
+    whatever ``train()`` is called with, weights loaded from
+    ``teacher_ckpt`` at build time and never touched by ``init_weights``.
+    Validation, ``predict`` and ``tensor`` mode use the student alone, and
+    ``state_dict()`` holds the student only (no ``teacher.`` keys), so a
+    saved checkpoint loads into the stock student config as it is; on
+    resume the teacher keeps the weights it got from ``teacher_ckpt``.
+
+    Args:
+        teacher (dict | str): The teacher segmentor's model config, or the
+            path of a full config file whose ``model`` is the teacher (an
+            ``mmseg::`` path such as ``'mmseg::deeplabv3plus/deeplabv3plus_
+            r101-d8_4xb2-80k_cityscapes-512x1024.py'`` works).
+        teacher_ckpt (str): Local path or URL of the teacher's weights (a
+            checkpoint with a ``state_dict``, or a bare state dict).
+        distill_losses (dict): Loss configs applied to (student logits,
+            teacher logits), keyed by the name of the loss item, e.g.
+            ``dict(loss_icsd=dict(type='ICSDLoss', loss_weight=...),
+            loss_kd=dict(type='PixelKDLoss'))``. Names must contain
+            ``'loss'`` (mmengine sums only those).
+        alw_kd_losses (Sequence[str]): Names in ``distill_losses`` on the
+            ``(1 - alpha)`` side of ALW. Defaults to ``('loss_kd', )``.
+        **kwargs: The student's ``EncoderDecoder`` arguments (backbone,
+            decode_head, auxiliary_head, data_preprocessor, ...).
+
+    Raises:
+        ValueError: If the teacher's class count or input normalisation
+            (``data_preprocessor`` mean/std/channel order) differ from the
+            student's, a distillation loss name is invalid, or an
+            ``alw_kd_losses`` name is not in ``distill_losses``.
+        FileNotFoundError: If ``teacher_ckpt`` is a local path that does
+            not exist.
+        RuntimeError: If ``teacher_ckpt`` does not match the teacher
+            architecture (missing, unexpected or mis-shaped weights).
+    """
+
+    def __init__(self,
+                 teacher: Union[ConfigType, str],
+                 teacher_ckpt: str,
+                 distill_losses: Dict[str, ConfigType],
+                 alw_kd_losses: Sequence[str] = ('loss_kd', ),
+                 **kwargs):
+        super().__init__(**kwargs)
+        teacher_cfg = self._teacher_config(teacher)
+        _check_same_preprocessing(kwargs.get('data_preprocessor'),
+                                  teacher_cfg.get('data_preprocessor'))
+        self.teacher = MODELS.build(teacher_cfg)
+        if self.teacher.num_classes != self.num_classes:
+            raise ValueError(
+                f'the teacher predicts {self.teacher.num_classes} classes and '
+                f'the student {self.num_classes}; distillation on logits '
+                'needs the same classes in the same order')
+        self._load_teacher(teacher_ckpt)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        # mmengine's BaseModule.init_weights skips children marked as
+        # initialised: the teacher's weights are the checkpoint's.
+        self.teacher._is_init = True
+        self.teacher_ckpt = teacher_ckpt
+
+        self.distill_losses = nn.ModuleDict()
+        for name, cfg in distill_losses.items():
+            if 'loss' not in name:
+                raise ValueError(
+                    f'distill_losses key {name!r} must contain "loss", or '
+                    'mmengine would log it without optimising it')
+            cfg = dict(cfg)
+            if cfg.setdefault('loss_name', name) != name:
+                raise ValueError(
+                    f'distill_losses[{name!r}] has loss_name '
+                    f'{cfg["loss_name"]!r}; the key is the loss name')
+            self.distill_losses[name] = MODELS.build(cfg)
+        unknown = set(alw_kd_losses) - set(self.distill_losses)
+        if unknown:
+            raise ValueError(
+                f'alw_kd_losses {sorted(unknown)} are not in distill_losses '
+                f'{list(self.distill_losses)}')
+        self.alw_kd_losses = tuple(alw_kd_losses)
+        self.alw_alpha: Optional[float] = None
+
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self.register_load_state_dict_pre_hook(_keep_teacher_weights)
+
+    @staticmethod
+    def _teacher_config(teacher: Union[ConfigType, str]) -> ConfigDict:
+        if isinstance(teacher, str):
+            return Config.fromfile(teacher).model
+        return ConfigDict(teacher)
+
+    def _load_teacher(self, filename: str) -> None:
+        """Load ``teacher_ckpt`` into the teacher, all keys required."""
+        if '://' not in filename and not osp.isfile(filename):
+            raise FileNotFoundError(
+                f'teacher_ckpt {filename!r} does not exist. Train the '
+                'teacher first, or set model.teacher_ckpt to its checkpoint '
+                '(a local path or URL).')
+        checkpoint = _load_checkpoint(filename, map_location='cpu')
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        state_dict = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state_dict.items()
+        }
+        try:
+            result = self.teacher.load_state_dict(state_dict, strict=False)
+        except RuntimeError as e:  # raised for shape mismatches
+            raise RuntimeError(f'teacher_ckpt {filename!r} does not fit '
+                               f'the teacher config: {e}') from e
+        missing = [
+            k for k in result.missing_keys
+            if not k.endswith('num_batches_tracked')
+        ]
+        if missing or result.unexpected_keys:
+            raise RuntimeError(
+                f'teacher_ckpt {filename!r} does not match the teacher '
+                f'config: {len(missing)} missing keys '
+                f'{missing[:5]}, {len(result.unexpected_keys)} unexpected '
+                f'keys {result.unexpected_keys[:5]}. Is it a checkpoint of '
+                'the teacher architecture?')
+
+    def set_alw_alpha(self, alpha: float) -> None:
+        """Set the ALW weight alpha in [0, 1] (AICSD Eq. 6).
+
+        Raises:
+            ValueError: If alpha is outside [0, 1].
+        """
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f'ALW alpha must be in [0, 1], got {alpha}')
+        self.alw_alpha = float(alpha)
+
+    def train(self, mode: bool = True) -> 'DistillEncoderDecoder':
+        """Set the student's mode; the teacher always stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Supervised and distillation losses of a batch.
+
+        Args:
+            inputs (Tensor): Preprocessed images, shape (B, 3, H, W).
+            data_samples (list[:obj:`SegDataSample`]): With ``gt_sem_seg``.
+
+        Returns:
+            dict[str, Tensor]: ``decode.*`` and ``aux.*`` items of the
+            student's heads and one item per distillation loss, weighted by
+            alpha / (1 - alpha) when ALW is active.
+
+        Raises:
+            ValueError: If student and teacher logits cannot be matched
+                (different batch size or class count).
+        """
+        x = self.extract_feat(inputs)
+        # forward + loss_by_feat (what decode_head.loss does), keeping the
+        # logits for distillation instead of running the head twice
+        student_logits = self.decode_head.forward(x)
+        losses = add_prefix(
+            self.decode_head.loss_by_feat(student_logits, data_samples),
+            'decode')
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, data_samples))
+
+        with torch.no_grad():
+            teacher_logits = self.teacher(inputs, mode='tensor')
+        for name, loss_fn in self.distill_losses.items():
+            losses[name] = loss_fn(student_logits, teacher_logits)
+
+        if self.alw_alpha is not None:
+            for name in losses:
+                if 'loss' in name:
+                    weight = (1.0 - self.alw_alpha if name
+                              in self.alw_kd_losses else self.alw_alpha)
+                    losses[name] = losses[name] * weight
+        return losses
+
+
+def _check_same_preprocessing(student_cfg: Optional[dict],
+                              teacher_cfg: Optional[dict]) -> None:
+    """Raise ValueError if the teacher expects other input normalisation."""
+    student_cfg, teacher_cfg = student_cfg or {}, teacher_cfg or {}
+    for key in _PREPROCESS_KEYS:
+        s, t = student_cfg.get(key), teacher_cfg.get(key)
+        if isinstance(s, Sequence) and isinstance(t, Sequence):
+            s, t = [float(v) for v in s], [float(v) for v in t]
+        if s != t:
+            raise ValueError(
+                f'the teacher data_preprocessor has {key}={t} and the '
+                f'student {key}={s}: the teacher runs on the student\'s '
+                'preprocessed batch, so they must normalise alike')
+
+
+def _drop_teacher_keys(module: nn.Module, state_dict: dict, prefix: str,
+                       local_metadata: dict) -> None:
+    """state_dict hook: checkpoints hold the student only."""
+    for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        del state_dict[key]
+
+
+def _keep_teacher_weights(module: nn.Module, state_dict: dict, prefix: str,
+                          *args) -> None:
+    """load_state_dict pre-hook: a student-only checkpoint keeps the
+    teacher's weights from ``teacher_ckpt`` instead of reporting them
+    missing."""
+    for key, value in module.teacher.state_dict().items():
+        state_dict.setdefault(prefix + 'teacher.' + key, value)

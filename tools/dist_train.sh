@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Usage: tools/dist_train.sh CONFIG NPROC [train.py options]
+# One process per device (per CPU process with the gloo backend).
+CONFIG=$1
+NPROC=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+torchrun \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --master_port="$PORT" \
+    --nproc_per_node="$NPROC" \
+    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"
