@@ -3,8 +3,12 @@ import os
 import os.path as osp
 
 import pytest
+from mmseg.utils import register_all_modules
 
 import mmseg_aicsd  # noqa: F401  (registers the plugin's modules)
+
+# build from the mmseg registries, as a runner with default_scope='mmseg'
+register_all_modules(init_default_scope=True)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.hooks import Hook
+from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
@@ -110,7 +111,8 @@ def make_runner(work_dir, by_epoch, hook_cfg, resume=False, extra_hooks=()):
         train_cfg=train_cfg,
         default_hooks=dict(
             checkpoint=dict(
-                type='CheckpointHook', interval=2, by_epoch=by_epoch)),
+                type='CheckpointHook', interval=1 if by_epoch else 2,
+                by_epoch=by_epoch)),
         custom_hooks=[hook_cfg, *extra_hooks],
         default_scope='mmseg',
         resume=resume,
@@ -149,17 +151,21 @@ def test_resume_continues_the_same_curve(tmp_path, by_epoch):
     full = make_runner(tmp_path / 'full', by_epoch, hook)
     full.train()
 
+    # iteration-based: cut right after the iter_4 checkpoint; epoch-based:
+    # in the middle of epoch 3, which the resumed run then starts again
+    cut_at, resume_at = (5, 4) if by_epoch else (4, 4)
     cut = make_runner(
-        tmp_path / 'cut', by_epoch, hook, extra_hooks=[InterruptAt(4)])
+        tmp_path / 'cut', by_epoch, hook, extra_hooks=[InterruptAt(cut_at)])
     with pytest.raises(Interrupt):
         cut.train()
-    assert cut.model.alphas == full.model.alphas[:4]
+    assert cut.model.alphas == full.model.alphas[:cut_at]
 
     # a new process would start here: fresh runner, --resume
     resumed = make_runner(tmp_path / 'cut', by_epoch, hook, resume=True)
     resumed.train()
     assert resumed.iter == full.iter
-    assert resumed.model.alphas == pytest.approx(full.model.alphas[4:])
+    assert resumed.model.alphas == pytest.approx(
+        full.model.alphas[resume_at:])
 
 
 def test_hook_needs_a_distillation_model():
@@ -181,5 +187,9 @@ def test_resume_checkpoint_loads_with_weights_only(tmp_path):
     # the allow-list stays narrow: other classes are still refused
     path = tmp_path / 'other.pth'
     torch.save({'x': Interrupt()}, path)
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(pickle.UnpicklingError, match='Interrupt'):
+        torch.load(path, weights_only=True)
+    # getattr is allowed for HistoryBuffer's statistics methods only
+    torch.save({'f': HistoryBuffer.update}, path)  # getattr(HB, 'update')
+    with pytest.raises(pickle.UnpicklingError, match='update'):
         torch.load(path, weights_only=True)

@@ -6,6 +6,7 @@ from typing import Dict, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor
 
@@ -83,7 +84,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                  alw_kd_losses: Sequence[str] = ('loss_kd', ),
                  **kwargs):
         super().__init__(**kwargs)
-        teacher_cfg = self._teacher_config(teacher)
+        teacher_cfg = self.teacher_config(teacher)
         _check_same_preprocessing(kwargs.get('data_preprocessor'),
                                   teacher_cfg.get('data_preprocessor'))
         self.teacher = MODELS.build(teacher_cfg)
@@ -120,14 +121,26 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.alw_kd_losses = tuple(alw_kd_losses)
         self.alw_alpha: Optional[float] = None
 
-        self._register_state_dict_hook(_drop_teacher_keys)
-        self.register_load_state_dict_pre_hook(_keep_teacher_weights)
+        # public hook APIs from torch 2.2 / 2.0; the private ones before
+        if hasattr(self, 'register_state_dict_post_hook'):
+            self.register_state_dict_post_hook(_drop_teacher_keys)
+        else:
+            self._register_state_dict_hook(_drop_teacher_keys)
+        if hasattr(self, 'register_load_state_dict_pre_hook'):
+            self.register_load_state_dict_pre_hook(_keep_teacher_weights)
+        else:
+            self._register_load_state_dict_pre_hook(
+                _keep_teacher_weights, with_module=True)
 
     @staticmethod
-    def _teacher_config(teacher: Union[ConfigType, str]) -> ConfigDict:
-        if isinstance(teacher, str):
-            return Config.fromfile(teacher).model
-        return ConfigDict(teacher)
+    def teacher_config(teacher: Union[ConfigType, str]) -> ConfigDict:
+        """The teacher's model config from a dict, a config file path or
+        a package config (``'mmseg::path/in/its/configs.py'``)."""
+        if not isinstance(teacher, str):
+            return ConfigDict(teacher)
+        if '::' in teacher:  # Config.fromfile only resolves these in _base_
+            return get_config(teacher).model
+        return Config.fromfile(teacher).model
 
     def _load_teacher(self, filename: str) -> None:
         """Load ``teacher_ckpt`` into the teacher, all keys required."""
