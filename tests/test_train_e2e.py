@@ -57,12 +57,12 @@ def test_distil_resume_and_test_on_camvid(tmp_path, camvid_root):
     teacher_ckpt = teacher_dir / 'iter_2.pth'
     assert teacher_ckpt.is_file()
 
-    distil = [
-        'tools/train.py', AICSD, '--work-dir', str(student_dir),
+    distil = ['tools/train.py', AICSD, '--work-dir', str(student_dir)]
+    teacher = [
         '--cfg-options', f'model.teacher={osp.join(REPO, STUDENT)}',
         f'model.teacher_ckpt={teacher_ckpt}'
     ]
-    out = run(*distil, *data_options(camvid_root, 4))
+    out = run(*distil, *teacher, *data_options(camvid_root, 4))
     assert 'mIoU' in out
     records = scalars(student_dir)
     train = [r for r in records if 'loss_icsd' in r]
@@ -75,7 +75,7 @@ def test_distil_resume_and_test_on_camvid(tmp_path, camvid_root):
     assert sum('mIoU' in r for r in records) == 2  # evaluated at 2 and 4
 
     # resume from iter_4 and go on to 6: N_e = 3, the last epoch at 2/3
-    out = run(*distil, '--resume', *data_options(camvid_root, 6))
+    out = run(*distil, '--resume', *teacher, *data_options(camvid_root, 6))
     assert 'resumed' in out.lower()
     train = [r for r in scalars(student_dir) if 'loss_icsd' in r]
     assert [r['iter'] for r in train] == [1, 2, 3, 4, 5, 6]
