@@ -84,23 +84,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                  alw_kd_losses: Sequence[str] = ('loss_kd', ),
                  **kwargs):
         super().__init__(**kwargs)
-        teacher_cfg = self.teacher_config(teacher)
-        _check_same_preprocessing(kwargs.get('data_preprocessor'),
-                                  teacher_cfg.get('data_preprocessor'))
-        self.teacher = MODELS.build(teacher_cfg)
-        if self.teacher.num_classes != self.num_classes:
-            raise ValueError(
-                f'the teacher predicts {self.teacher.num_classes} classes and '
-                f'the student {self.num_classes}; distillation on logits '
-                'needs the same classes in the same order')
-        self._load_teacher(teacher_ckpt)
-        self.teacher.requires_grad_(False)
-        self.teacher.eval()
-        # mmengine's BaseModule.init_weights skips children marked as
-        # initialised: the teacher's weights are the checkpoint's.
-        self.teacher._is_init = True
-        self.teacher_ckpt = teacher_ckpt
-
+        # config errors first, before a teacher checkpoint is downloaded
         self.distill_losses = nn.ModuleDict()
         for name, cfg in distill_losses.items():
             if 'loss' not in name:
@@ -120,6 +104,23 @@ class DistillEncoderDecoder(EncoderDecoder):
                 f'{list(self.distill_losses)}')
         self.alw_kd_losses = tuple(alw_kd_losses)
         self.alw_alpha: Optional[float] = None
+
+        teacher_cfg = self.teacher_config(teacher)
+        _check_same_preprocessing(kwargs.get('data_preprocessor'),
+                                  teacher_cfg.get('data_preprocessor'))
+        self.teacher = MODELS.build(teacher_cfg)
+        if self.teacher.num_classes != self.num_classes:
+            raise ValueError(
+                f'the teacher predicts {self.teacher.num_classes} classes and '
+                f'the student {self.num_classes}; distillation on logits '
+                'needs the same classes in the same order')
+        self._load_teacher(teacher_ckpt)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        # mmengine's BaseModule.init_weights skips children marked as
+        # initialised: the teacher's weights are the checkpoint's.
+        self.teacher._is_init = True
+        self.teacher_ckpt = teacher_ckpt
 
         # public hook APIs from torch 2.2 / 2.0; the private ones before
         if hasattr(self, 'register_state_dict_post_hook'):
