@@ -20,6 +20,7 @@ import argparse
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -65,6 +66,8 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    # init_weights would print its per-parameter table without a work_dir
+    MMLogger.get_instance('distill_grad_norms', log_level='WARNING')
     torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
