@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 
 def parse_args() -> argparse.Namespace:
+    """Command-line arguments of mmseg's tools/test.py."""
     parser = argparse.ArgumentParser(description='Test (and evaluate) a '
                                      'segmentor')
     parser.add_argument('config', help='test config file path')
@@ -40,6 +41,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    """Build the runner from the config, load the checkpoint and test."""
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher

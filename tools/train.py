@@ -17,6 +17,7 @@ from mmseg.registry import RUNNERS
 
 
 def parse_args() -> argparse.Namespace:
+    """Command-line arguments of mmseg's tools/train.py."""
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='where to save logs and models '
@@ -46,6 +47,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    """Build the runner from the config and train."""
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher

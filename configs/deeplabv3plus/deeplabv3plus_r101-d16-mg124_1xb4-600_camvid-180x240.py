@@ -1,5 +1,6 @@
-# CamVid teacher: mmseg's DeepLabV3+ R101-D16-MG124 (2.4x cheaper than R101-D8
-# on CPU at this size), from scratch (no ImageNet weights can be downloaded).
+# CamVid teacher: the backbone and ASPP of mmseg's DeepLabV3+ R101-D16-MG124
+# (2.4x cheaper than R101-D8 on CPU at this size; plain BN, no OHEM sampler),
+# from scratch (no ImageNet weights can be downloaded).
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     '../_base_/datasets/camvid.py', 'mmseg::_base_/default_runtime.py',

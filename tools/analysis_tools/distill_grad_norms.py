@@ -28,6 +28,7 @@ from mmseg.registry import MODELS
 
 
 def parse_args() -> argparse.Namespace:
+    """Config path, number of batches, seed and overrides."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='a DistillEncoderDecoder config')
     parser.add_argument('--batches', type=int, default=5)
@@ -61,6 +62,7 @@ def logit_grad_norms(model, data_batch) -> dict:
 
 
 def main() -> None:
+    """Print the mean loss values and logit gradient norms."""
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
