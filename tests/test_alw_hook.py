@@ -119,14 +119,18 @@ def make_runner(work_dir, by_epoch, hook_cfg, resume=False, extra_hooks=()):
         experiment_name=f'alw_{osp.basename(str(work_dir))}_{resume}')
 
 
-def test_epoch_based_loop(tmp_path):
-    runner = make_runner(tmp_path, True, dict(type='ALWHook'))
-    runner.train()
+@pytest.mark.parametrize('hook_cfg, expected', [
     # 3 epochs of 2 iterations: alpha = (e - 1) / 3
-    assert runner.model.alphas == pytest.approx(
-        [0, 0, 1 / 3, 1 / 3, 2 / 3, 2 / 3])
+    (dict(type='ALWHook'), [0, 0, 1 / 3, 1 / 3, 2 / 3, 2 / 3]),
+    # alpha = 1 - beta^(e - 1)
+    (dict(type='ALWHook', schedule='exp', beta=0.5), [0, 0, .5, .5, .75, .75]),
+])
+def test_epoch_based_loop(tmp_path, hook_cfg, expected):
+    runner = make_runner(tmp_path, True, hook_cfg)
+    runner.train()
+    assert runner.model.alphas == pytest.approx(expected)
     logged = runner.message_hub.get_scalar('train/alw_alpha')
-    assert logged.current() == pytest.approx(2 / 3)
+    assert logged.current() == pytest.approx(expected[-1])
 
 
 @pytest.mark.parametrize('hook_cfg, expected', [

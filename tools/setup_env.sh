@@ -4,7 +4,7 @@
 # What is already installed and compatible is kept: an existing torch, or an mmcv
 # 2.0.0rc4-2.1.x with compiled ops, is never replaced. On a fresh machine this
 # installs torch 2.13.0 (CPU), builds mmcv 2.1.0 with its ops from source (about
-# 15 minutes on 2 cores; pip caches the wheel, so later runs take seconds), then
+# 19 minutes on 2 cores; pip caches the wheel, so later runs take seconds), then
 # mmsegmentation 1.2.2, mmengine, ftfy, regex and the plugin with its test extras.
 set -euo pipefail
 
@@ -27,7 +27,7 @@ assert Version('2.0.0rc4') <= Version(mmcv.__version__) < Version('2.2.0')
 PY
 }
 if ! mmcv_ok; then
-    echo '[setup_env] building mmcv 2.1.0 with ops (about 15 min on 2 cores, once)'
+    echo '[setup_env] building mmcv 2.1.0 with ops (about 19 min on 2 cores; pip caches the wheel)'
     # mmcv's setup.py imports pkg_resources (gone from setuptools >= 81); torch 2.13
     # needs setuptools >= 77. No build isolation: build against the torch above,
     # not a fresh CUDA torch pulled into an isolated build environment.
