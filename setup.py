@@ -33,7 +33,8 @@ setup(
         'numpy',
     ],
     extras_require={
-        'tests': ['pytest>=7'],
+        'tests': ['pytest>=7', 'hypothesis>=6'],
+        'benchmarks': ['matplotlib>=3.5'],
     },
     zip_safe=False,
 )
