@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import match_logits
+from .utils import finite_log_softmax, match_logits
 
 
 def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
@@ -26,7 +26,9 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     ``L = log G`` and ``P = G``, ``ICS = (P * L).sum(-1)[:, :, None] - P @ L^T``,
     so memory is O(B * C * N). The computation runs in float32 whatever the
     input dtype, also under autocast: a float16 spatial softmax overflows at
-    the N of real logit maps (10^4 to 10^5).
+    the N of real logit maps (10^4 to 10^5). Infinite logits (regions
+    masked with -inf) give finite values: see
+    :func:`~mmseg_aicsd.models.losses.utils.finite_log_softmax`.
 
     Args:
         logits (Tensor): Logits, shape (B, C, H, W), any floating dtype.
@@ -46,7 +48,7 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
         raise ValueError(f'tau must be positive, got {tau}')
     with torch.autocast(device_type=logits.device.type, enabled=False):
         flat = logits.float().flatten(2) / tau  # (B, C, N)
-        log_p = F.log_softmax(flat, dim=-1)
+        log_p = finite_log_softmax(flat, dim=-1)
         p = log_p.exp()
         neg_entropy = (p * log_p).sum(-1)  # (B, C): sum_n P_i log P_i
         cross = torch.bmm(p, log_p.transpose(1, 2))  # sum_n P_i log P_j

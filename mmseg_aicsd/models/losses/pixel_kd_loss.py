@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import match_logits
+from .utils import finite_log_softmax, match_logits
 
 
 def pixel_kd_loss(student_logits: Tensor,
@@ -18,8 +18,9 @@ def pixel_kd_loss(student_logits: Tensor,
     with the KL summed over the C classes; the tau^2 factor (Hinton's
     convention) keeps the gradient size independent of tau. Computed in
     float32 from log-probabilities on both sides (``log_target=True``), so
-    it is exact and zero when student equals teacher. The released AICSD
-    code's ``KLDivLoss(reduction='mean')`` divides by C as well, so its value
+    it is exact and zero when student equals teacher, and finite for
+    infinite logits (see :func:`.utils.finite_log_softmax`). The released
+    AICSD code's ``KLDivLoss(reduction='mean')`` divides by C as well, so its value
     is this one divided by C.
 
     Args:
@@ -42,8 +43,9 @@ def pixel_kd_loss(student_logits: Tensor,
                                                   teacher_logits)
     with torch.autocast(device_type=student_logits.device.type,
                         enabled=False):
-        log_p_s = F.log_softmax(student_logits.float() / tau, dim=1)
-        log_p_t = F.log_softmax(teacher_logits.detach().float() / tau, dim=1)
+        log_p_s = finite_log_softmax(student_logits.float() / tau, dim=1)
+        log_p_t = finite_log_softmax(
+            teacher_logits.detach().float() / tau, dim=1)
         kl = F.kl_div(log_p_s, log_p_t, reduction='none', log_target=True)
         return kl.sum(dim=1).mean() * tau**2
 

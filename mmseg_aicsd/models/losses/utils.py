@@ -1,8 +1,35 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 from typing import Tuple
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+# exp(-1e4) is 0 in every float format, and finite logits only get there
+# with a spread of 1e4 / tau; the floor keeps KL finite where a region is
+# masked with -inf (0 * log 0 terms and log-ratios against a zero).
+LOG_PROB_FLOOR = -1e4
+
+
+def finite_log_softmax(logits: Tensor, dim: int) -> Tensor:
+    """``log_softmax`` that stays finite for infinite logits.
+
+    +-inf logits are clamped to the dtype's largest finite values first (a
+    map masked with -inf everywhere becomes uniform instead of NaN), and
+    the log-probabilities are clamped at :data:`LOG_PROB_FLOOR`, so every
+    KL built from them is finite. NaN stays NaN, to be reported.
+
+    Args:
+        logits (Tensor): Logits of any shape, floating dtype.
+        dim (int): Dimension of the softmax.
+
+    Returns:
+        Tensor: Log-probabilities in [LOG_PROB_FLOOR, 0], the shape and
+        dtype of ``logits``.
+    """
+    finfo = torch.finfo(logits.dtype)
+    logits = logits.clamp(finfo.min, finfo.max)
+    return F.log_softmax(logits, dim=dim).clamp_min(LOG_PROB_FLOOR)
 
 
 def match_logits(student_logits: Tensor,
