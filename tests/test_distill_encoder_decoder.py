@@ -231,12 +231,29 @@ def test_teacher_checkpoint_of_another_architecture(tmp_path):
     torch.save(MODELS.build(segmentor_cfg()).state_dict(), path)
     with pytest.raises(RuntimeError, match='does not fit the teacher'):
         MODELS.build(distill_cfg(str(path)))
-    wider = segmentor_cfg(channels=32)
-    wider['auxiliary_head'] = None  # no aux weights: missing keys
-    path = tmp_path / 'no_aux.pth'
-    torch.save(MODELS.build(wider).state_dict(), path)
-    with pytest.raises(RuntimeError, match='missing keys'):
+    # another decode head: its weights are missing, the FCN's unexpected
+    other = segmentor_cfg(channels=32)
+    other['decode_head'] = dict(other['auxiliary_head'], in_channels=512,
+                                channels=32,
+                                in_index=3, loss_decode=dict(
+                                    type='CrossEntropyLoss'))
+    path = tmp_path / 'fcn.pth'
+    torch.save(MODELS.build(other).state_dict(), path)
+    with pytest.raises(RuntimeError, match=r'\d+ missing keys .*decode_head'
+                       r'.*\d+ unexpected keys .*decode_head'):
         MODELS.build(distill_cfg(str(path)))
+
+
+def test_teacher_checkpoint_without_auxiliary_head(tmp_path):
+    """Weights the teacher's forward does not use may be absent."""
+    torch.manual_seed(1)
+    no_aux = MODELS.build(dict(segmentor_cfg(channels=32),
+                               auxiliary_head=None))
+    path = tmp_path / 'no_aux.pth'
+    torch.save(no_aux.state_dict(), path)
+    model = MODELS.build(distill_cfg(str(path)))
+    for key, value in no_aux.state_dict().items():
+        torch.testing.assert_close(model.teacher.state_dict()[key], value)
 
 
 def test_teacher_with_other_normalisation(teacher_ckpt):
@@ -267,3 +284,68 @@ def test_predict_and_tensor_use_the_student(teacher_ckpt):
         expected = model.decode_head(model.extract_feat(inputs))
     torch.testing.assert_close(out, expected)
     assert isinstance(model, EncoderDecoder)
+
+
+def nan_teacher_model(teacher_ckpt, **overrides):
+    """A model whose teacher outputs NaN logits (NaN classifier bias)."""
+    model = MODELS.build(distill_cfg(teacher_ckpt, **overrides))
+    model.teacher.decode_head.conv_seg.bias.data.fill_(float('nan'))
+    model.data_preprocessor.size = (64, 64)  # train_step pads to a size
+    model.train()
+    return model
+
+
+def sgd(model):
+    from mmengine.optim import OptimWrapper
+    return OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
+                        weight_decay=5e-4))
+
+
+def test_nonfinite_loss_stops_naming_loss_and_iteration(teacher_ckpt):
+    from mmengine.logging import MessageHub
+    model = nan_teacher_model(teacher_ckpt)
+    optim_wrapper = sgd(model)
+    inputs, samples = batch()
+    before = copy.deepcopy(model.state_dict())
+    MessageHub.get_current_instance().update_info('iter', 6)  # 0-based
+    with pytest.raises(FloatingPointError,
+                       match=r'non-finite loss at iteration 7: '
+                       r'loss_icsd=nan, loss_kd=nan\..*skip_nonfinite_loss'):
+        model.train_step(dict(inputs=list(inputs), data_samples=samples),
+                         optim_wrapper)
+    for key, value in model.named_parameters():  # no step was taken
+        if not key.startswith('teacher.'):
+            assert torch.equal(value, before[key]), key
+
+
+def test_nonfinite_loss_skips_the_step_if_configured(teacher_ckpt):
+    model = nan_teacher_model(teacher_ckpt, skip_nonfinite_loss=True)
+    optim_wrapper = sgd(model)
+    data = dict(inputs=list(batch()[0]), data_samples=batch()[1])
+    # a finite step first, so that the optimizer has momentum to keep
+    model.teacher.decode_head.conv_seg.bias.data.zero_()
+    model.train_step(data, optim_wrapper)
+    params = copy.deepcopy(model.state_dict())
+    momentum = copy.deepcopy(optim_wrapper.optimizer.state_dict())
+    model.teacher.decode_head.conv_seg.bias.data.fill_(float('nan'))
+    log_vars = model.train_step(data, optim_wrapper)
+    assert torch.isnan(log_vars['loss_kd'])  # logged as it was
+    assert torch.isfinite(log_vars['decode.loss_ce'])
+    # parameters, BN statistics and optimizer state unchanged
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, params[key]), key
+    state = optim_wrapper.optimizer.state_dict()['state']
+    for idx, entry in momentum['state'].items():
+        assert torch.equal(state[idx]['momentum_buffer'],
+                           entry['momentum_buffer'])
+
+
+def test_samples_without_labels(teacher_ckpt):
+    model = MODELS.build(distill_cfg(teacher_ckpt))
+    inputs, samples = batch()
+    del samples[1].gt_sem_seg
+    samples[1].set_metainfo(dict(img_path='data/train/0001.png'))
+    with pytest.raises(ValueError, match=r"1 training images have no labels"
+                       r".*'data/train/0001.png'.*LoadAnnotations"):
+        model.loss(inputs, samples)

@@ -189,6 +189,22 @@ def test_shape_errors(loss_fn):
         loss_fn(torch.randn(2, 4, 5, 5), torch.randn(2, 5, 5, 5))
     with pytest.raises(ValueError, match=r'\(B, C, H, W\)'):
         loss_fn(torch.randn(4, 5, 5), torch.randn(4, 5, 5))
+    # another aspect ratio: not the same crop
+    with pytest.raises(ValueError, match=r'cannot be resized.*\(64, 128\)'):
+        loss_fn(torch.randn(1, 3, 64, 128), torch.randn(1, 3, 128, 128))
+    with pytest.raises(ValueError, match='cannot be resized'):
+        loss_fn(torch.randn(1, 3, 0, 8), torch.randn(1, 3, 4, 8))
+
+
+@pytest.mark.parametrize('loss_fn', [icsd_loss, pixel_kd_loss])
+def test_output_stride_rounding_is_resized(loss_fn):
+    """180x240 crop: stride-4 student logits 45x60, stride-8 teacher 23x30
+    (ceil); the one-pixel rounding is accepted and resized."""
+    torch.manual_seed(0)
+    student, teacher = torch.randn(2, 4, 45, 60), torch.randn(2, 4, 23, 30)
+    resized = F.interpolate(student, (23, 30), mode='bilinear')
+    torch.testing.assert_close(
+        loss_fn(student, teacher), loss_fn(resized, teacher))
 
 
 def test_bad_tau():

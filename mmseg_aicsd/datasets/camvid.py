@@ -1,5 +1,6 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-from typing import Dict, Optional, Sequence
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -25,6 +26,11 @@ class CamVidDataset(BaseSegDataset):
         img_suffix (str): Defaults to '.png'.
         seg_map_suffix (str): Defaults to '.png'.
         **kwargs: As :class:`mmseg.datasets.BaseSegDataset`.
+
+    Raises:
+        FileNotFoundError: At build, if an image of a split with labels
+            (``data_prefix`` has ``seg_map_path``) has no label map, rather
+            than when the data loader first reaches it.
     """
     METAINFO = dict(
         classes=('sky', 'building', 'pole', 'road', 'pavement', 'tree',
@@ -41,6 +47,22 @@ class CamVidDataset(BaseSegDataset):
                  **kwargs) -> None:
         super().__init__(
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """The images and label maps; see the class docstring for errors."""
+        data_list = super().load_data_list()
+        unlabelled = [
+            info['img_path'] for info in data_list if info.get('seg_map_path')
+            and not osp.isfile(info['seg_map_path'])
+        ]
+        if unlabelled:
+            raise FileNotFoundError(
+                f'{len(unlabelled)} of {len(data_list)} images have no label '
+                f'map, e.g. {unlabelled[0]!r} (expected '
+                f'{self.data_prefix.get("seg_map_path")!r}/<name>'
+                f'{self.seg_map_suffix}). Restore the labels or remove the '
+                'images.')
+        return data_list
 
     @classmethod
     def get_label_map(cls,

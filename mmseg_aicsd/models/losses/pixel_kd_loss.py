@@ -20,8 +20,8 @@ def pixel_kd_loss(student_logits: Tensor,
     float32 from log-probabilities on both sides (``log_target=True``), so
     it is exact and zero when student equals teacher, and finite for
     infinite logits (see :func:`.utils.finite_log_softmax`). The released
-    AICSD code's ``KLDivLoss(reduction='mean')`` divides by C as well, so its value
-    is this one divided by C.
+    AICSD code's ``KLDivLoss(reduction='mean')`` divides by C as well, so
+    its value is this one divided by C.
 
     Args:
         student_logits (Tensor): Student logits, shape (B, C, H_s, W_s).

@@ -47,8 +47,10 @@ def match_logits(student_logits: Tensor,
         (H_t, W_t) if their spatial size differs, and the teacher logits.
 
     Raises:
-        ValueError: If either tensor is not 4-D, or batch size or class
-            count (dims 0 and 1) differ.
+        ValueError: If either tensor is not 4-D, batch size or class count
+            (dims 0 and 1) differ, a spatial size is 0, or the two maps
+            have different aspect ratios (beyond the one-pixel rounding of
+            different output strides): resizing would misalign them.
     """
     if student_logits.dim() != 4 or teacher_logits.dim() != 4:
         raise ValueError(
@@ -61,7 +63,14 @@ def match_logits(student_logits: Tensor,
             'number of classes (dims 0 and 1), got shapes '
             f'{tuple(student_logits.shape)} (student) and '
             f'{tuple(teacher_logits.shape)} (teacher)')
-    if student_logits.shape[2:] != teacher_logits.shape[2:]:
+    (hs, ws), (ht, wt) = student_logits.shape[2:], teacher_logits.shape[2:]
+    if 0 in (hs, ws, ht, wt) or abs(hs * wt - ht * ws) > hs + ws + ht + wt:
+        raise ValueError(
+            'student and teacher logits cannot be resized to one another: '
+            f'spatial sizes {(hs, ws)} (student) and {(ht, wt)} (teacher) '
+            'are empty or of different aspect ratios. Both must come from '
+            'the same input crop.')
+    if (hs, ws) != (ht, wt):
         student_logits = F.interpolate(
             student_logits,
             size=teacher_logits.shape[2:],

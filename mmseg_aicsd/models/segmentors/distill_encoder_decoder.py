@@ -1,12 +1,15 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 """Logit distillation segmentor for AICSD (arXiv 2308.04243, Eq. 5-6)."""
+import logging
 import os.path as osp
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import all_reduce
 from mmengine.hub import get_config
+from mmengine.logging import MessageHub, print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor
 
@@ -16,6 +19,9 @@ from mmseg.utils import ConfigType, SampleList, add_prefix
 
 # Fields of SegDataPreProcessor that change what the network sees.
 _PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+# Teacher weights its forward (mode='tensor') never uses: a checkpoint may
+# have or lack them (e.g. a model-zoo teacher trained with an auxiliary head).
+_UNUSED_TEACHER_KEYS = ('auxiliary_head.', )
 
 
 @MODELS.register_module()
@@ -63,6 +69,15 @@ class DistillEncoderDecoder(EncoderDecoder):
             ``'loss'`` (mmengine sums only those).
         alw_kd_losses (Sequence[str]): Names in ``distill_losses`` on the
             ``(1 - alpha)`` side of ALW. Defaults to ``('loss_kd', )``.
+        skip_nonfinite_loss (bool): What a NaN or inf loss item does in
+            training. False (default): raise ``FloatingPointError`` naming
+            the loss and the iteration, before the optimizer step. True:
+            log a warning and skip the step: the student's BatchNorm
+            statistics are restored, and with no gradients the optimizer
+            leaves every parameter and its state unchanged (not with
+            ``AmpOptimWrapper``, whose scaler needs gradients and skips
+            overflowed steps by itself). With several processes, all of
+            them raise or skip together.
         **kwargs: The student's ``EncoderDecoder`` arguments (backbone,
             decode_head, auxiliary_head, data_preprocessor, ...).
 
@@ -74,7 +89,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
         RuntimeError: If ``teacher_ckpt`` does not match the teacher
-            architecture (missing, unexpected or mis-shaped weights).
+            architecture (missing, unexpected or mis-shaped weights; only
+            ``auxiliary_head`` weights, unused by the teacher, may differ).
     """
 
     def __init__(self,
@@ -82,6 +98,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                  teacher_ckpt: str,
                  distill_losses: Dict[str, ConfigType],
                  alw_kd_losses: Sequence[str] = ('loss_kd', ),
+                 skip_nonfinite_loss: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
         # config errors first, before a teacher checkpoint is downloaded
@@ -104,6 +121,8 @@ class DistillEncoderDecoder(EncoderDecoder):
                 f'{list(self.distill_losses)}')
         self.alw_kd_losses = tuple(alw_kd_losses)
         self.alw_alpha: Optional[float] = None
+        self.skip_nonfinite_loss = skip_nonfinite_loss
+        self._buffers_before_step: Optional[list] = None
 
         teacher_cfg = self.teacher_config(teacher)
         _check_same_preprocessing(kwargs.get('data_preprocessor'),
@@ -121,6 +140,11 @@ class DistillEncoderDecoder(EncoderDecoder):
         # initialised: the teacher's weights are the checkpoint's.
         self.teacher._is_init = True
         self.teacher_ckpt = teacher_ckpt
+        # DistributedDataParallel neither broadcasts nor all-reduces these:
+        # each rank loads the same frozen teacher from teacher_ckpt.
+        self._ddp_params_and_buffers_to_ignore = [
+            f'teacher.{name}' for name, _ in self.teacher.named_parameters()
+        ] + [f'teacher.{name}' for name, _ in self.teacher.named_buffers()]
 
         # public hook APIs from torch 2.2 / 2.0; the private ones before
         if hasattr(self, 'register_state_dict_post_hook'):
@@ -144,7 +168,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         return Config.fromfile(teacher).model
 
     def _load_teacher(self, filename: str) -> None:
-        """Load ``teacher_ckpt`` into the teacher, all keys required."""
+        """Load ``teacher_ckpt`` into the teacher, all keys its forward uses
+        required."""
         if '://' not in filename and not osp.isfile(filename):
             raise FileNotFoundError(
                 f'teacher_ckpt {filename!r} does not exist. Train the '
@@ -161,17 +186,26 @@ class DistillEncoderDecoder(EncoderDecoder):
         except RuntimeError as e:  # raised for shape mismatches
             raise RuntimeError(f'teacher_ckpt {filename!r} does not fit '
                                f'the teacher config: {e}') from e
+        ignored = [
+            k for k in result.missing_keys + result.unexpected_keys
+            if k.startswith(_UNUSED_TEACHER_KEYS)
+        ]
         missing = [
             k for k in result.missing_keys
-            if not k.endswith('num_batches_tracked')
+            if k not in ignored and not k.endswith('num_batches_tracked')
         ]
-        if missing or result.unexpected_keys:
+        unexpected = [k for k in result.unexpected_keys if k not in ignored]
+        if missing or unexpected:
             raise RuntimeError(
                 f'teacher_ckpt {filename!r} does not match the teacher '
-                f'config: {len(missing)} missing keys '
-                f'{missing[:5]}, {len(result.unexpected_keys)} unexpected '
-                f'keys {result.unexpected_keys[:5]}. Is it a checkpoint of '
-                'the teacher architecture?')
+                f'config: {len(missing)} missing keys {missing[:5]}, '
+                f'{len(unexpected)} unexpected keys {unexpected[:5]}. Is it '
+                'a checkpoint of the teacher architecture?')
+        if ignored:
+            print_log(
+                f'teacher_ckpt {filename!r}: {len(ignored)} auxiliary_head '
+                'weights differ from the teacher config; the teacher does '
+                'not use them', logger='current', level=logging.WARNING)
 
     def set_alw_alpha(self, alpha: float) -> None:
         """Set the ALW weight alpha in [0, 1] (AICSD Eq. 6).
@@ -202,9 +236,26 @@ class DistillEncoderDecoder(EncoderDecoder):
             alpha / (1 - alpha) when ALW is active.
 
         Raises:
-            ValueError: If student and teacher logits cannot be matched
-                (different batch size or class count).
+            ValueError: If a sample has no ``gt_sem_seg`` (an image without
+                labels), or student and teacher logits cannot be matched
+                (different batch size or class count, other aspect ratio).
         """
+        unlabelled = [
+            sample.metainfo.get('img_path', f'sample {i}')
+            for i, sample in enumerate(data_samples)
+            if 'gt_sem_seg' not in sample
+        ]
+        if unlabelled:
+            raise ValueError(
+                f'{len(unlabelled)} training images have no labels '
+                f'(gt_sem_seg), e.g. {unlabelled[0]!r}: the train pipeline '
+                'needs LoadAnnotations and the dataset its ann_dir / '
+                'seg_map_path')
+        if self.skip_nonfinite_loss:
+            # the forward moves BatchNorm statistics: kept to undo a skip
+            self._buffers_before_step = [
+                b.clone() for _, b in self._student_buffers()
+            ]
         x = self.extract_feat(inputs)
         # forward + loss_by_feat (what decode_head.loss does), keeping the
         # logits for distillation instead of running the head twice
@@ -227,6 +278,67 @@ class DistillEncoderDecoder(EncoderDecoder):
                               in self.alw_kd_losses else self.alw_alpha)
                     losses[name] = losses[name] * weight
         return losses
+
+
+    def parse_losses(self, losses: Dict[str, Tensor]
+                     ) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """mmengine's sum of the loss items, refusing non-finite values.
+
+        A NaN or inf in any loss item would otherwise reach the optimizer
+        and silently corrupt the weights (the next checkpoint too).
+
+        Args:
+            losses (dict[str, Tensor]): The loss items of :meth:`loss`.
+
+        Returns:
+            tuple[Tensor, dict[str, Tensor]]: The loss to optimise and the
+            items to log, as :meth:`BaseModel.parse_losses`. When a step is
+            skipped, the loss is a zero unconnected to the parameters.
+
+        Raises:
+            FloatingPointError: If an item is NaN or inf (on any process)
+                and ``skip_nonfinite_loss`` is False; the message names the
+                items and the iteration.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        nonfinite = {
+            name: value.item()
+            for name, value in log_vars.items()
+            if name != 'loss' and not torch.isfinite(value).all()
+        }
+        # every process raises or skips together, or the others would wait
+        # forever in DDP's gradient all-reduce
+        flag = loss.new_tensor(float(bool(nonfinite) or
+                                     not torch.isfinite(loss).all()))
+        all_reduce(flag)
+        if not flag.item():
+            return loss, log_vars
+        it = MessageHub.get_current_instance().get_info('iter')
+        where = 'outside a training loop' if it is None \
+            else f'at iteration {it + 1}'
+        what = (', '.join(f'{name}={value}'
+                          for name, value in nonfinite.items())
+                or 'on another process')
+        if not self.skip_nonfinite_loss:
+            raise FloatingPointError(
+                f'non-finite loss {where}: {what}. Stopped before the '
+                'optimizer step, so the weights and the last checkpoint are '
+                'intact. Usual causes: a teacher that outputs NaN/inf (check '
+                'teacher_ckpt), a too-high learning rate, fp16 overflow. Set '
+                'model.skip_nonfinite_loss=True to skip such steps instead.')
+        print_log(f'non-finite loss {where}: {what}; step skipped '
+                  '(skip_nonfinite_loss=True)', logger='current',
+                  level=logging.WARNING)
+        if self._buffers_before_step is not None:
+            for (_, buf), saved in zip(self._student_buffers(),
+                                       self._buffers_before_step):
+                buf.copy_(saved)
+        return loss.new_zeros((), requires_grad=True), log_vars
+
+    def _student_buffers(self):
+        """(name, buffer) of the student: BatchNorm statistics."""
+        return ((name, buf) for name, buf in self.named_buffers()
+                if not name.startswith('teacher.'))
 
 
 def _check_same_preprocessing(student_cfg: Optional[dict],
