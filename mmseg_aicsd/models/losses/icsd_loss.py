@@ -9,9 +9,59 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from mmseg.registry import MODELS
 from .utils import finite_log_softmax, match_logits
+
+
+def _spatial_log_softmax(logits: Tensor, tau: float) -> Tensor:
+    """(B, C, H, W) logits -> (B, C, N) float32 log-softmax over N / tau."""
+    flat = logits.float().flatten(2)
+    return F.log_softmax(flat / tau if tau != 1 else flat, dim=-1)
+
+
+class _InterClassSimilarity(torch.autograd.Function):
+    """ICS with a hand-written backward, to keep memory at its floor.
+
+    Autograd through ``P @ L^T`` would keep ``L``, ``P`` and several
+    products of (B, C, N) alive between forward and backward (about 7x the
+    logits at peak). Here nothing but the input is kept: the backward
+    recomputes ``L`` and works in place, so forward and backward each peak
+    at two (B, C, N) float32 tensors, the gradient included.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, tau: float) -> Tensor:
+        log_p = _spatial_log_softmax(logits, tau)
+        cross = torch.bmm(log_p.exp(), log_p.transpose(1, 2))
+        del log_p
+        ctx.save_for_backward(logits)
+        ctx.tau = tau
+        # ICS[i, j] = sum_n P_i L_i - sum_n P_i L_j = cross[i, i] - cross[i, j]
+        return cross.diagonal(dim1=1, dim2=2).unsqueeze(-1) - cross
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_ics: Tensor):
+        logits, = ctx.saved_tensors
+        tau = ctx.tau
+        with torch.autocast(device_type=logits.device.type, enabled=False):
+            grad_ics = grad_ics.float()
+            # gradient w.r.t. cross = P @ L^T
+            grad_cross = -grad_ics
+            grad_cross.diagonal(dim1=1, dim2=2).add_(grad_ics.sum(-1))
+            log_p = _spatial_log_softmax(logits, tau)
+            # w.r.t. L, through both factors (P = exp(L)):
+            # (grad_cross @ L) * P + grad_cross^T @ P
+            grad = torch.bmm(grad_cross, log_p)
+            p = log_p.exp_()  # L is not needed any more
+            grad.mul_(p).baddbmm_(grad_cross.transpose(1, 2), p)
+            # through the log-softmax over N: g - P * sum_n g
+            grad.sub_(p.mul_(grad.sum(-1, keepdim=True)))
+            if tau != 1:
+                grad.div_(tau)
+        return grad.view(logits.shape).to(logits.dtype), None
 
 
 def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
@@ -23,12 +73,12 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     ``ICS[i, j] = KL(G_i || G_j) = sum_n G_i[n] (log G_i[n] - log G_j[n])``.
 
     The C x C x N tensor of all pairwise terms is never formed: with
-    ``L = log G`` and ``P = G``, ``ICS = (P * L).sum(-1)[:, :, None] - P @ L^T``,
-    so memory is O(B * C * N). The computation runs in float32 whatever the
-    input dtype, also under autocast: a float16 spatial softmax overflows at
-    the N of real logit maps (10^4 to 10^5). Infinite logits (regions
-    masked with -inf) give finite values: see
-    :func:`~mmseg_aicsd.models.losses.utils.finite_log_softmax`.
+    ``L = log G`` and ``P = G``, ``ICS = diag(P @ L^T)[:, :, None] - P @ L^T``
+    (the diagonal is ``sum_n P_i L_i``). Forward and backward each need at
+    most two float32 (B, C, N) tensors beyond the input, the gradient
+    included (see ``docs/benchmarks.md``). The computation runs in float32
+    whatever the input dtype, also under autocast: a float16 spatial softmax
+    overflows at the N of real logit maps (10^4 to 10^5).
 
     Args:
         logits (Tensor): Logits, shape (B, C, H, W), any floating dtype.
@@ -47,12 +97,7 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     if tau <= 0:
         raise ValueError(f'tau must be positive, got {tau}')
     with torch.autocast(device_type=logits.device.type, enabled=False):
-        flat = logits.float().flatten(2) / tau  # (B, C, N)
-        log_p = finite_log_softmax(flat, dim=-1)
-        p = log_p.exp()
-        neg_entropy = (p * log_p).sum(-1)  # (B, C): sum_n P_i log P_i
-        cross = torch.bmm(p, log_p.transpose(1, 2))  # sum_n P_i log P_j
-        return neg_entropy.unsqueeze(-1) - cross
+        return _InterClassSimilarity.apply(logits, float(tau))
 
 
 def icsd_loss(student_logits: Tensor,
