@@ -5,6 +5,8 @@ Reference: A. M. Mansourian, R. Ahmadi, S. Kasaei, "AICSD: Adaptive
 Inter-Class Similarity Distillation for Semantic Segmentation",
 arXiv 2308.04243.
 """
+from typing import Optional, Tuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -12,13 +14,36 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from mmseg.registry import MODELS
-from .utils import finite_log_softmax, match_logits
+from .utils import LOG_PROB_FLOOR, match_logits
 
 
-def _spatial_log_softmax(logits: Tensor, tau: float) -> Tensor:
-    """(B, C, H, W) logits -> (B, C, N) float32 log-softmax over N / tau."""
-    flat = logits.float().flatten(2)
-    return F.log_softmax(flat / tau if tau != 1 else flat, dim=-1)
+def _spatial_log_softmax(
+        logits: Tensor, tau: float
+) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+    """:func:`.utils.finite_log_softmax` over the N positions of
+    ``logits / tau``, in float32 and in place (call it without autograd).
+
+    Returns:
+        tuple: The (B, C, N) log-probabilities, and where the two clamps of
+        ``finite_log_softmax`` cut the gradient: a mask of the
+        log-probabilities clamped at ``LOG_PROB_FLOOR`` and one of the
+        infinite logits; each None where empty (the usual case, which then
+        costs no memory for them).
+    """
+    flat = logits.flatten(2).float() / tau
+    finfo = torch.finfo(flat.dtype)
+    non_finite = None
+    low, high = torch.aminmax(flat)
+    if low < finfo.min or high > finfo.max:  # +-inf, e.g. masked regions
+        non_finite = torch.isinf(flat)
+        flat.clamp_(finfo.min, finfo.max)
+    log_p = F.log_softmax(flat, dim=-1)
+    del flat
+    floored = None
+    if log_p.amin() < LOG_PROB_FLOOR:
+        floored = log_p < LOG_PROB_FLOOR
+        log_p.clamp_min_(LOG_PROB_FLOOR)
+    return log_p, floored, non_finite
 
 
 class _InterClassSimilarity(torch.autograd.Function):
@@ -33,7 +58,7 @@ class _InterClassSimilarity(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits: Tensor, tau: float) -> Tensor:
-        log_p = _spatial_log_softmax(logits, tau)
+        log_p = _spatial_log_softmax(logits, tau)[0]
         cross = torch.bmm(log_p.exp(), log_p.transpose(1, 2))
         del log_p
         ctx.save_for_backward(logits)
@@ -51,14 +76,18 @@ class _InterClassSimilarity(torch.autograd.Function):
             # gradient w.r.t. cross = P @ L^T
             grad_cross = -grad_ics
             grad_cross.diagonal(dim1=1, dim2=2).add_(grad_ics.sum(-1))
-            log_p = _spatial_log_softmax(logits, tau)
+            log_p, floored, non_finite = _spatial_log_softmax(logits, tau)
             # w.r.t. L, through both factors (P = exp(L)):
             # (grad_cross @ L) * P + grad_cross^T @ P
             grad = torch.bmm(grad_cross, log_p)
             p = log_p.exp_()  # L is not needed any more
             grad.mul_(p).baddbmm_(grad_cross.transpose(1, 2), p)
+            if floored is not None:  # clamp_min passes no gradient there
+                grad.masked_fill_(floored, 0)
             # through the log-softmax over N: g - P * sum_n g
             grad.sub_(p.mul_(grad.sum(-1, keepdim=True)))
+            if non_finite is not None:  # nor does the clamp of +-inf
+                grad.masked_fill_(non_finite, 0)
             if tau != 1:
                 grad.div_(tau)
         return grad.view(logits.shape).to(logits.dtype), None
@@ -78,7 +107,9 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     most two float32 (B, C, N) tensors beyond the input, the gradient
     included (see ``docs/benchmarks.md``). The computation runs in float32
     whatever the input dtype, also under autocast: a float16 spatial softmax
-    overflows at the N of real logit maps (10^4 to 10^5).
+    overflows at the N of real logit maps (10^4 to 10^5). Infinite logits
+    (regions masked with -inf) give finite values: see
+    :func:`~mmseg_aicsd.models.losses.utils.finite_log_softmax`.
 
     Args:
         logits (Tensor): Logits, shape (B, C, H, W), any floating dtype.
