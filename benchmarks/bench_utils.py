@@ -1,0 +1,187 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""Helpers shared by the benchmark scripts: environment, timing, peak
+memory and table printing.
+
+"Peak extra memory" is the most memory a call has allocated at any moment
+on top of what was allocated just before it; it is measured on a second
+call, after a warm-up call, so lazily created state is not counted.
+
+- ``peak_extra_memory``, tensor memory: on CUDA
+  ``torch.cuda.max_memory_allocated()`` minus ``memory_allocated()`` before
+  the call; on the CPU the same quantity from ``torch.profiler``'s memory
+  events (``profile_memory=True``): every allocation and free of PyTorch's
+  CPU allocator, summed in time order, the running maximum taken. It counts
+  tensors (the gradient and the saved activations included), not memory
+  that libraries allocate for themselves (oneDNN scratch buffers).
+- ``peak_rss_growth`` (CPU only), process memory: the peak resident set
+  size during the call (``VmHWM`` in ``/proc/self/status``, reset through
+  ``/proc/self/clear_refs``) minus the resident set size just before it.
+  It counts everything, at page granularity, and is exact only with
+  ``unmap_freed_memory()`` (glibc then maps every allocation >= 128 KiB on
+  its own and unmaps it on free, so RSS follows live memory); below a few
+  MiB it is noise.
+"""
+import ctypes
+import gc
+import os
+import platform
+import sys
+from typing import Callable, List, Optional, Sequence
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+from torch.utils.benchmark import Timer
+
+MiB = 2**20
+# glibc mallopt parameter; a fixed value also turns off its dynamic growth
+_M_MMAP_THRESHOLD = -3
+
+
+def unmap_freed_memory(threshold: int = 128 * 1024) -> bool:
+    """Make glibc mmap allocations >= ``threshold`` bytes, so RSS follows
+    live memory. Returns False where this is not glibc."""
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold))
+    except (AttributeError, OSError):
+        return False
+
+
+def _status_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def peak_extra_memory(fn: Callable[[], object],
+                      device: torch.device) -> int:
+    """Peak bytes of tensor memory ``fn()`` allocates on top of what
+    exists before it (see the module docstring). Calls ``fn`` twice."""
+    fn()
+    gc.collect()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - before
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
+        fn()
+    events = sorted((e for e in p.profiler.kineto_results.events()
+                     if e.name() == '[memory]'),
+                    key=lambda e: e.start_ns())
+    current = peak = 0
+    for event in events:
+        current += event.nbytes()  # > 0 allocation, < 0 free
+        peak = max(peak, current)
+    return peak
+
+
+def peak_rss_growth(fn: Callable[[], object]) -> Optional[int]:
+    """Peak growth of the process's resident set, in bytes, during the
+    second of two ``fn()`` calls; None without Linux's ``/proc``."""
+    if not os.path.exists('/proc/self/clear_refs'):
+        return None
+    fn()
+    gc.collect()
+    before = _status_kib('VmRSS')
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset VmHWM to the current RSS
+    fn()
+    return (_status_kib('VmHWM') - before) * 1024
+
+
+def measure(fn: Callable[[], object], min_run_time: float, warmup: int = 0):
+    """Time ``fn()`` with ``Timer.blocked_autorange`` (which warms up with
+    at least one untimed call), using all of torch's intra-op threads.
+
+    ``warmup`` more untimed calls come first: a network's first two calls
+    at a new shape create oneDNN kernels and are several times slower.
+
+    Returns:
+        torch.utils.benchmark.Measurement: ``median``, ``iqr`` and
+        ``times`` in seconds per call.
+    """
+    for _ in range(warmup):
+        fn()
+    timer = Timer(
+        stmt='fn()', globals=dict(fn=fn),
+        num_threads=torch.get_num_threads())
+    return timer.blocked_autorange(min_run_time=min_run_time)
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, else platform.processor()."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
+
+
+def setup(args) -> torch.device:
+    """Apply --threads; return the device of --device."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return torch.device(args.device)
+
+
+def environment(device: torch.device) -> List[str]:
+    """Lines describing the machine and the software stack."""
+    import mmcv
+    import mmengine
+    import mmseg
+    if device.type == 'cuda':
+        hw = torch.cuda.get_device_name(device)
+    else:
+        hw = f'{cpu_name()}, {os.cpu_count()} logical cores'
+    lines = [
+        f'device: {device.type} ({hw})',
+        f'torch {torch.__version__}, torch.get_num_threads() = '
+        f'{torch.get_num_threads()}; mmcv {mmcv.__version__}, mmseg '
+        f'{mmseg.__version__}, mmengine {mmengine.__version__}; '
+        f'Python {platform.python_version()}',
+    ]
+    if os.path.exists('/proc/loadavg'):
+        with open('/proc/loadavg') as f:
+            lines.append('load average (1, 5, 15 min): ' +
+                         ' '.join(f.read().split()[:3]))
+    return lines
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence],
+                title: str = '') -> None:
+    """Print a Markdown table (pastes into docs/benchmarks.md as it is)."""
+    if title:
+        print(f'\n{title}\n')
+    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    fmt = '| ' + ' | '.join(f'{{:<{w}}}' for w in widths) + ' |'
+    print(fmt.format(*cells[0]))
+    print('|' + '|'.join('-' * (w + 2) for w in widths) + '|')
+    for row in cells[1:]:
+        print(fmt.format(*row))
+    sys.stdout.flush()
+
+
+def mib(nbytes: Optional[int]) -> str:
+    """Bytes as MiB with one decimal, 'n/a' for None."""
+    return 'n/a' if nbytes is None else f'{nbytes / MiB:.1f}'
+
+
+def add_common_args(parser) -> None:
+    """--device, --threads and --quick, shared by all benchmark scripts."""
+    parser.add_argument(
+        '--device', default='cpu', help='cpu, cuda or cuda:N')
+    parser.add_argument(
+        '--threads', type=int,
+        help='torch.set_num_threads (default: torch\'s own choice)')
+    parser.add_argument(
+        '--quick', action='store_true',
+        help='tiny shapes and run times: checks the script runs (for CI), '
+        'the figures mean nothing')
