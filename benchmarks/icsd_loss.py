@@ -139,6 +139,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--no-sweep', action='store_true', help='skip the sweep over N')
     parser.add_argument(
+        '--profile', action='store_true',
+        help='print torch.profiler\'s table (time and memory by op) of '
+        'ours, forward + backward, at the first case')
+    parser.add_argument(
         '--plot', default='docs/icsd_scaling.png',
         help='where to write the time-against-N plot (PNG); "" for none')
     return parser.parse_args()
@@ -202,6 +206,22 @@ def run_sweep(sweep, args, device) -> Dict[str, list]:
     return results
 
 
+def profile_ours(shape, args, device) -> None:
+    """torch.profiler table of ICSDLoss forward + backward, by op."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if device.type == 'cuda':
+        activities.append(ProfilerActivity.CUDA)
+    _, forward_backward = step_fns(
+        ICSDLoss(tau=args.tau), *make_inputs(shape, device))
+    forward_backward()
+    with profile(activities=activities, profile_memory=True) as prof:
+        forward_backward()
+    print(f'\ntorch.profiler, ours, forward + backward, logits {shape}\n')
+    print(prof.key_averages().table(
+        sort_by=f'self_{device.type}_memory_usage', row_limit=12))
+
+
 def loglog_slope(points) -> float:
     """Least-squares slope of log t against log N over the last 3 points."""
     xs = [math.log(n) for n, _ in points[-3:]]
@@ -247,6 +267,8 @@ def main() -> None:
         for name in args.cases
     }
     run_cases(cases, args, device)
+    if args.profile:
+        profile_ours(next(iter(cases.values())), args, device)
     if args.no_sweep:
         return
     results = run_sweep(QUICK_SWEEP if args.quick else SWEEP, args, device)

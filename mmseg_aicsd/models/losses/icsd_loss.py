@@ -5,6 +5,7 @@ Reference: A. M. Mansourian, R. Ahmadi, S. Kasaei, "AICSD: Adaptive
 Inter-Class Similarity Distillation for Semantic Segmentation",
 arXiv 2308.04243.
 """
+import math
 from typing import Optional, Tuple
 
 import torch
@@ -40,7 +41,9 @@ def _spatial_log_softmax(
     log_p = F.log_softmax(flat, dim=-1)
     del flat
     floored = None
-    if log_p.amin() < LOG_PROB_FLOOR:
+    # L >= min - max - log N: skip the pass over L unless the spread is wide
+    spread = (high - low).item() + math.log(log_p.shape[-1])
+    if spread >= -LOG_PROB_FLOOR and log_p.amin() < LOG_PROB_FLOOR:
         floored = log_p < LOG_PROB_FLOOR
         log_p.clamp_min_(LOG_PROB_FLOOR)
     return log_p, floored, non_finite
