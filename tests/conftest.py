@@ -16,7 +16,7 @@ CAMVID_ROOT = os.environ.get(
     'CAMVID_ROOT', osp.join(REPO_ROOT, '..', 'shared', 'data', 'camvid'))
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def camvid_root():
     """Path of the real CamVid data (SegNet layout); skips if absent."""
     if not osp.isdir(osp.join(CAMVID_ROOT, 'trainannot')):

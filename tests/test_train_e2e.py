@@ -2,51 +2,17 @@
 """tools/train.py and tools/test.py on a few real CamVid images: train a
 teacher, distil a student with an evaluation, resume it, then evaluate its
 checkpoint with the student's plain config."""
-import glob
-import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-STUDENT = 'configs/deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-AICSD = 'configs/aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-
-
-def data_options(root, max_iters):
-    """A few real images, no worker processes, short intervals."""
-    opts = [
-        f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=2',
-        'default_hooks.checkpoint.interval=2',
-        'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2'
-    ]
-    for loader, n in (('train', 4), ('val', 2), ('test', 2)):
-        opts += [
-            f'{loader}_dataloader.dataset.data_root={root}',
-            f'{loader}_dataloader.dataset.indices={n}',
-            f'{loader}_dataloader.num_workers=0',
-            f'{loader}_dataloader.persistent_workers=False'
-        ]
-    return opts
+from run_utils import AICSD, REPO, STUDENT, data_options, scalars
+from run_utils import run as run_cmd
 
 
 def run(*args):
-    proc = subprocess.run([sys.executable, *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_cmd(*args)
     return proc.stdout + proc.stderr
-
-
-def scalars(work_dir):
-    """Every record of the runs' vis_data/scalars.json, oldest run first."""
-    records = []
-    for path in sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json')):
-        with open(path) as f:
-            records += [json.loads(line) for line in f]
-    return records
 
 
 def test_distil_resume_and_test_on_camvid(tmp_path, camvid_root):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NPROC [train.py options]
-# One process per device (per CPU process with the gloo backend).
+# One process per device; without CUDA, NPROC CPU processes with the gloo
+# backend (tools/train.py sets that up).
 CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}
@@ -9,7 +10,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-torchrun \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

@@ -9,6 +9,8 @@ import logging
 import os
 import os.path as osp
 
+import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -46,6 +48,29 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Start a gloo process group for ``--launcher pytorch`` without CUDA.
+
+    mmengine 0.10's ``init_dist`` calls ``torch.cuda.set_device`` whatever
+    the backend, which fails on a CPU-only torch; the Runner skips its own
+    ``init_dist`` when a process group already exists. DDP over a CPU model
+    takes no ``device_ids``, so the model wrapper is configured without.
+    """
+    env_cfg = cfg.get('env_cfg') or {}
+    env_cfg['dist_cfg'] = dict(backend='gloo')
+    cfg.env_cfg = env_cfg
+    if not torch_dist.is_initialized():
+        # RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT come from torchrun
+        torch_dist.init_process_group(backend='gloo')
+    wrapper = dict(
+        type='MMDistributedDataParallel',
+        device_ids=None,
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    cfg.model_wrapper_cfg = wrapper
+
+
 def main() -> None:
     """Build the runner from the config and train."""
     args = parse_args()
@@ -66,6 +91,8 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        setup_cpu_distributed(cfg)
 
     runner = (RUNNERS.build(cfg)
               if 'runner_type' in cfg else Runner.from_cfg(cfg))
