@@ -92,6 +92,49 @@ def test_config_builds_and_trains_one_step(path, teacher_ckpts):
     assert all(torch.isfinite(v) for k, v in losses.items() if 'loss' in k)
 
 
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if 'cityscapes' in p and 'aicsd' in p],
+    ids=config_id)
+def test_syncbn_config_on_one_process(path, teacher_ckpts):
+    """The stock Cityscapes configs use SyncBN in student and teacher. On
+    one process mmengine's Runner reverts it (revert_sync_batchnorm in
+    Runner.wrap_model): the teacher must come out reverted, still frozen,
+    in eval mode and with the checkpoint's weights."""
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(path)
+    cfg.model.teacher_ckpt = teacher_ckpts(cfg.model.teacher)
+    model = MODELS.build(cfg.model)
+    sync_bn = torch.nn.SyncBatchNorm
+    assert any(isinstance(m, sync_bn) for m in model.backbone.modules())
+    assert any(isinstance(m, sync_bn) for m in model.teacher.modules())
+    inputs = torch.rand(2, 3, 64, 96) * 255
+    with torch.no_grad():
+        before = model.teacher(inputs, mode='tensor')
+
+    model = revert_sync_batchnorm(model)
+    assert not any(isinstance(m, sync_bn) for m in model.modules())
+    model.train()
+    assert not any(m.training for m in model.teacher.modules())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    saved = torch.load(cfg.model.teacher_ckpt)['state_dict']
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    samples = [
+        SegDataSample(
+            gt_sem_seg=PixelData(data=torch.zeros(1, 64, 96).long()),
+            metainfo=dict(img_shape=(64, 96), ori_shape=(64, 96)))
+        for _ in range(2)
+    ]
+    losses = model.loss(inputs, samples)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    with torch.no_grad():  # same teacher function, statistics unmoved
+        torch.testing.assert_close(
+            model.teacher(inputs, mode='tensor'), before)
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+
+
 def metafile_weights():
     urls = {}
     for meta in glob.glob(osp.join(MMSEG_CONFIGS, '*', 'metafile.yaml')):

@@ -2,11 +2,12 @@
 """tools/train.py and tools/test.py on a few real CamVid images: train a
 teacher, distil a student with an evaluation, resume it, then evaluate its
 checkpoint with the student's plain config."""
+import os
 import os.path as osp
 
 import pytest
 import torch
-from run_utils import AICSD, REPO, STUDENT, data_options, scalars
+from run_utils import AICSD, REPO, STUDENT, data_options, save_teacher, scalars
 from run_utils import run as run_cmd
 
 
@@ -55,3 +56,22 @@ def test_distil_resume_and_test_on_camvid(tmp_path, camvid_root):
               str(tmp_path / 'test'), '--cfg-options',
               *data_options(camvid_root, 6))
     assert 'mIoU' in out
+
+
+def test_nonfinite_teacher_stops_the_run(tmp_path, camvid_root):
+    """A teacher whose logits are NaN: the run stops at its first iteration
+    with an error naming the losses, before any step or checkpoint."""
+    path = save_teacher(tmp_path / 'teacher.pth')
+    ckpt = torch.load(path)
+    ckpt['state_dict']['decode_head.conv_seg.bias'].fill_(float('nan'))
+    torch.save(ckpt, path)
+    work_dir = tmp_path / 'aicsd'
+    proc = run_cmd(
+        'tools/train.py', AICSD, '--work-dir', str(work_dir),
+        '--cfg-options', f'model.teacher={osp.join(REPO, STUDENT)}',
+        f'model.teacher_ckpt={path}', *data_options(camvid_root, 4),
+        check=False)
+    assert proc.returncode != 0
+    assert ('FloatingPointError: non-finite loss at iteration 1: '
+            'loss_icsd=nan, loss_kd=nan.') in proc.stderr
+    assert not [p for p in os.listdir(work_dir) if p.endswith('.pth')]
