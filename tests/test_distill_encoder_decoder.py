@@ -270,7 +270,8 @@ def test_bad_distill_loss_names(teacher_ckpt):
         MODELS.build(
             distill_cfg(teacher_ckpt, distill_losses=dict(
                 kd=dict(type='PixelKDLoss'))))
-    with pytest.raises(KeyError, match='NoSuchLoss'):
+    with pytest.raises(KeyError,
+                       match=r"distill_losses\['loss_x'\]: .*NoSuchLoss"):
         MODELS.build(
             distill_cfg(teacher_ckpt, distill_losses=dict(
                 loss_x=dict(type='NoSuchLoss'))))

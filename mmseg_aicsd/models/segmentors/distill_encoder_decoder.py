@@ -82,6 +82,7 @@ class DistillEncoderDecoder(EncoderDecoder):
             decode_head, auxiliary_head, data_preprocessor, ...).
 
     Raises:
+        KeyError: If a ``distill_losses`` type is not a registered loss.
         ValueError: If the teacher's class count or input normalisation
             (``data_preprocessor`` mean/std/channel order) differ from the
             student's, a distillation loss name is invalid, or an
@@ -113,7 +114,10 @@ class DistillEncoderDecoder(EncoderDecoder):
                 raise ValueError(
                     f'distill_losses[{name!r}] has loss_name '
                     f'{cfg["loss_name"]!r}; the key is the loss name')
-            self.distill_losses[name] = MODELS.build(cfg)
+            try:
+                self.distill_losses[name] = MODELS.build(cfg)
+            except KeyError as e:  # an unknown type: say which entry
+                raise KeyError(f'distill_losses[{name!r}]: {e}') from e
         unknown = set(alw_kd_losses) - set(self.distill_losses)
         if unknown:
             raise ValueError(
