@@ -3,25 +3,19 @@
 memory and table printing.
 
 "Peak extra memory" is the most memory a call has allocated at any moment
-on top of what was allocated just before it; it is measured on a second
-call, after a warm-up call, so lazily created state is not counted.
+on top of what was allocated just before it; it is measured on a call
+after a warm-up call (or after timing), so lazily created state is not
+counted.
 
-- ``peak_extra_memory``, tensor memory: on CUDA
-  ``torch.cuda.max_memory_allocated()`` minus ``memory_allocated()`` before
-  the call; on the CPU the same quantity from ``torch.profiler``'s memory
-  events (``profile_memory=True``): every allocation and free of PyTorch's
-  CPU allocator, summed in time order, the running maximum taken. It counts
-  tensors (the gradient and the saved activations included), not memory
-  that libraries allocate for themselves (oneDNN scratch buffers).
-- ``peak_rss_growth`` (CPU only), process memory: the peak resident set
-  size during the call (``VmHWM`` in ``/proc/self/status``, reset through
-  ``/proc/self/clear_refs``) minus the resident set size just before it.
-  It counts everything, at page granularity, and is exact only with
-  ``unmap_freed_memory()`` (glibc then maps every allocation >= 128 KiB on
-  its own and unmaps it on free, so RSS follows live memory); below a few
-  MiB it is noise.
+On CUDA this is ``torch.cuda.max_memory_allocated()`` minus
+``memory_allocated()`` before the call. On the CPU it is the same quantity
+from ``torch.profiler``'s memory events (``profile_memory=True``): every
+allocation and free of PyTorch's CPU allocator, summed in time order, the
+running maximum taken. Both count tensors (the gradients and the saved
+activations included), not memory that libraries allocate for themselves
+(oneDNN scratch buffers). The process's resident set size is no substitute
+on the CPU: glibc reuses freed heap memory without it showing up there.
 """
-import ctypes
 import gc
 import os
 import platform
@@ -33,32 +27,16 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.benchmark import Timer
 
 MiB = 2**20
-# glibc mallopt parameter; a fixed value also turns off its dynamic growth
-_M_MMAP_THRESHOLD = -3
-
-
-def unmap_freed_memory(threshold: int = 128 * 1024) -> bool:
-    """Make glibc mmap allocations >= ``threshold`` bytes, so RSS follows
-    live memory. Returns False where this is not glibc."""
-    try:
-        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold))
-    except (AttributeError, OSError):
-        return False
-
-
-def _status_kib(field: str) -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise KeyError(field)
 
 
 def peak_extra_memory(fn: Callable[[], object],
-                      device: torch.device) -> int:
+                      device: torch.device,
+                      warmup: bool = True) -> int:
     """Peak bytes of tensor memory ``fn()`` allocates on top of what
-    exists before it (see the module docstring). Calls ``fn`` twice."""
-    fn()
+    exists before it (see the module docstring). Calls ``fn`` twice, or
+    once with ``warmup=False`` (when it has just been timed)."""
+    if warmup:
+        fn()
     gc.collect()
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -77,20 +55,6 @@ def peak_extra_memory(fn: Callable[[], object],
         current += event.nbytes()  # > 0 allocation, < 0 free
         peak = max(peak, current)
     return peak
-
-
-def peak_rss_growth(fn: Callable[[], object]) -> Optional[int]:
-    """Peak growth of the process's resident set, in bytes, during the
-    second of two ``fn()`` calls; None without Linux's ``/proc``."""
-    if not os.path.exists('/proc/self/clear_refs'):
-        return None
-    fn()
-    gc.collect()
-    before = _status_kib('VmRSS')
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')  # reset VmHWM to the current RSS
-    fn()
-    return (_status_kib('VmHWM') - before) * 1024
 
 
 def measure(fn: Callable[[], object], min_run_time: float, warmup: int = 0):
@@ -136,6 +100,8 @@ def environment(device: torch.device) -> List[str]:
     import mmcv
     import mmengine
     import mmseg
+
+    import mmseg_aicsd
     if device.type == 'cuda':
         hw = torch.cuda.get_device_name(device)
     else:
@@ -146,6 +112,7 @@ def environment(device: torch.device) -> List[str]:
         f'{torch.get_num_threads()}; mmcv {mmcv.__version__}, mmseg '
         f'{mmseg.__version__}, mmengine {mmengine.__version__}; '
         f'Python {platform.python_version()}',
+        f'mmseg_aicsd from {os.path.dirname(mmseg_aicsd.__file__)}',
     ]
     if os.path.exists('/proc/loadavg'):
         with open('/proc/loadavg') as f:

@@ -18,9 +18,9 @@ ALW, bookkeeping), as a percentage of the student step. It also times the
 distillation losses alone (forward + backward at the logits' shape), which
 is the overhead measured directly rather than as a difference.
 
-Memory per part: peak extra tensor memory (``torch.profiler``; on CUDA
-``max_memory_allocated``) and, on the CPU, peak RSS growth, both during
-one call above what is allocated before it (see ``bench_utils``).
+Memory per part: peak extra tensor memory during one call above what is
+allocated before it (``torch.profiler`` on the CPU, ``max_memory_allocated``
+on CUDA; see ``bench_utils``).
 
 Examples::
 
@@ -51,7 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--min-run-time', type=float, default=15.0,
         help='seconds of timed runs per part (Timer.blocked_autorange, '
-        'after one untimed warm-up call)')
+        'after three untimed warm-up calls)')
     parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory columns')
     return parser.parse_args()
@@ -107,11 +107,8 @@ def main() -> None:
     if args.quick:
         batch_size, crop = 2, (64, 64)  # BN needs > 1 value per channel
         args.min_run_time = min(args.min_run_time, 0.01)
-    rss = device.type == 'cpu' and bench_utils.unmap_freed_memory()
     cfg = bench_models.load_config(args.setting, crop)
-    parts = args.parts
-    if 'distill' in parts and not args.quick:
-        parts = PARTS  # the overhead needs all three
+    parts = [part for part in PARTS if part in args.parts]
     models = bench_models.build_models(cfg, device, parts)
     batch = bench_models.synthetic_batch(
         batch_size, crop, cfg.model.decode_head.num_classes)
@@ -120,25 +117,20 @@ def main() -> None:
     print('\n'.join(bench_utils.environment(device)))
     print(f'setting: {args.setting}, config {setting["config"]}, batch '
           f'{batch_size} at {crop[0]}x{crop[1]}')
-    times, rows = {}, []
+    times, rows = {}, {}
     for name in parts:
-        m = bench_utils.measure(
-            calls[name], args.min_run_time, warmup=2)
+        m = bench_utils.measure(calls[name], args.min_run_time, warmup=2)
         times[name] = m.median
-        row = [name, f'{m.median:.3f}', f'{m.iqr:.3f}', len(m.times)]
-        if not args.no_memory:
-            row.append(bench_utils.mib(
-                bench_utils.peak_extra_memory(calls[name], device)))
-            if rss:
-                row.append(bench_utils.mib(
-                    bench_utils.peak_rss_growth(calls[name])))
-        rows.append(row)
+        rows[name] = [name, f'{m.median:.3f}', f'{m.iqr:.3f}', len(m.times)]
     headers = ['part', 'median s', 'IQR s', 'runs']
     if not args.no_memory:
-        headers.append('peak extra tensor MiB')
-        if rss:
-            headers.append('peak RSS growth MiB')
-    bench_utils.print_table(headers, rows, 'time and memory per part')
+        headers.append('peak extra MiB')
+        for name in parts:
+            rows[name].append(bench_utils.mib(
+                bench_utils.peak_extra_memory(
+                    calls[name], device, warmup=False)))
+    bench_utils.print_table(headers, list(rows.values()),
+                            'time and memory per part')
 
     if set(PARTS) <= set(times):
         losses, shape = distill_losses_call(models['distill'], batch)

@@ -137,6 +137,9 @@ def parse_args() -> argparse.Namespace:
         '--cases', nargs='+', choices=list(CASES), default=list(CASES),
         help='logit shapes to measure')
     parser.add_argument(
+        '--impls', nargs='+', choices=list(IMPLS), default=list(IMPLS),
+        help='implementations to measure (ratios need ours)')
+    parser.add_argument(
         '--no-sweep', action='store_true', help='skip the sweep over N')
     parser.add_argument(
         '--profile', action='store_true',
@@ -155,7 +158,8 @@ def run_cases(cases, args, device) -> None:
         logits_bytes = 4 * math.prod(shape)
         student, teacher = make_inputs(shape, device)
         base = None
-        for impl, build in IMPLS.items():
+        for impl in args.impls:
+            build = IMPLS[impl]
             if (impl == 'broadcast' and broadcast_bytes(shape) >
                     args.max_broadcast_gib * 2**30):
                 rows.append([name, shape, impl, 'skipped: one C x C x N '
@@ -167,11 +171,13 @@ def run_cases(cases, args, device) -> None:
             t_fwd = bench_utils.measure(forward, args.min_run_time).median
             t_step = bench_utils.measure(forward_backward,
                                             args.min_run_time).median
-            peak = bench_utils.peak_extra_memory(forward_backward, device)
+            peak = bench_utils.peak_extra_memory(
+                forward_backward, device, warmup=False)
             base = t_step if impl == 'ours' else base
             rows.append([
                 name, shape, impl, f'{t_fwd * 1e3:.2f}',
-                f'{t_step * 1e3:.2f}', f'{t_step / base:.1f}x',
+                f'{t_step * 1e3:.2f}',
+                f'{t_step / base:.1f}x' if base else '-',
                 bench_utils.mib(peak), f'{peak / logits_bytes:.2f}'
             ])
     bench_utils.print_table([
@@ -184,12 +190,13 @@ def run_sweep(sweep, args, device) -> Dict[str, list]:
     """Forward + backward seconds against N at B = 2, C = 19 (C = 5 in
     quick mode)."""
     B, C = (2, 5) if args.quick else (2, 19)
-    results: Dict[str, list] = {impl: [] for impl in IMPLS}
+    results: Dict[str, list] = {impl: [] for impl in args.impls}
     rows = []
     for H, W in sweep:
         student, teacher = make_inputs((B, C, H, W), device)
         row = [H * W, f'{H}x{W}']
-        for impl, build in IMPLS.items():
+        for impl in args.impls:
+            build = IMPLS[impl]
             if (impl == 'broadcast' and broadcast_bytes(
                 (B, C, H, W)) > args.max_broadcast_gib * 2**30):
                 row.append('skipped')
@@ -201,7 +208,7 @@ def run_sweep(sweep, args, device) -> Dict[str, list]:
             row.append(f'{t * 1e3:.2f}')
         rows.append(row)
     bench_utils.print_table(
-        ['N', 'H x W'] + [f'{impl} ms' for impl in IMPLS], rows,
+        ['N', 'H x W'] + [f'{impl} ms' for impl in args.impls], rows,
         f'ICSD forward + backward against N = H * W (B = {B}, C = {C})')
     return results
 
@@ -246,6 +253,11 @@ def plot(results, path, title) -> None:
             label += f' (slope {loglog_slope(points):.2f})'
         ax.loglog([n for n, _ in points], [t * 1e3 for _, t in points],
                   marker='o', label=label)
+    if results.get('ours'):  # a line of slope 1 through ours' last point
+        n_max, t_max = results['ours'][-1]
+        ns = [n for n, _ in results['ours']]
+        ax.loglog(ns, [t_max * 1e3 * n / n_max for n in ns], 'k--',
+                  alpha=0.4, label='proportional to N')
     ax.set_xlabel('N = H * W (logit positions)')
     ax.set_ylabel('forward + backward, ms')
     ax.set_title(title, fontsize=9)

@@ -121,7 +121,7 @@ def main() -> None:
                 return distill.teacher(inputs, mode='tensor')
 
         t = bench_utils.measure(forward, args.min_run_time, warmup=2).median
-        peak = bench_utils.peak_extra_memory(forward, device)
+        peak = bench_utils.peak_extra_memory(forward, device, warmup=False)
         logits = forward()
         results = {
             loss: loss_and_grad(fn, student_logits, logits)
