@@ -305,18 +305,21 @@ class DistillEncoderDecoder(EncoderDecoder):
                 items and the iteration.
         """
         loss, log_vars = super().parse_losses(losses)
-        nonfinite = {
-            name: value.item()
-            for name, value in log_vars.items()
-            if name != 'loss' and not torch.isfinite(value).all()
-        }
-        # every process raises or skips together, or the others would wait
-        # forever in DDP's gradient all-reduce
-        flag = loss.new_tensor(float(bool(nonfinite) or
-                                     not torch.isfinite(loss).all()))
+        # the optimised items (mmengine sums those), not logged metrics
+        names = [name for name in log_vars if 'loss' in name]
+        values = torch.stack([log_vars[name].detach().float()
+                              for name in names])
+        # one flag for all processes: they raise or skip together, or the
+        # others would wait forever in DDP's gradient all-reduce
+        flag = (~torch.isfinite(values)).any().float()
         all_reduce(flag)
         if not flag.item():
             return loss, log_vars
+        nonfinite = {
+            name: value.item()
+            for name, value in zip(names, values)
+            if name != 'loss' and not torch.isfinite(value)
+        }
         it = MessageHub.get_current_instance().get_info('iter')
         where = 'outside a training loop' if it is None \
             else f'at iteration {it + 1}'
