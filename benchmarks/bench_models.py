@@ -45,6 +45,13 @@ _DISTILL_KEYS = ('teacher', 'teacher_ckpt', 'distill_losses',
                  'alw_kd_losses')
 
 
+def batch_and_crop(setting: str, quick: bool = False):
+    """(batch size, (H, W)) of ``setting``; tiny with ``quick``."""
+    if quick:
+        return 2, (64, 64)  # BatchNorm needs > 1 value per channel
+    return SETTINGS[setting]['batch_size'], SETTINGS[setting]['crop']
+
+
 def load_config(setting: str,
                 crop: Optional[Tuple[int, int]] = None) -> Config:
     """The AICSD config of ``setting``, its crop size set to ``crop``."""

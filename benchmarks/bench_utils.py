@@ -89,9 +89,11 @@ def cpu_name() -> str:
 
 
 def setup(args) -> torch.device:
-    """Apply --threads; return the device of --device."""
+    """Apply --threads and --quick; return the device of --device."""
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.quick:
+        args.min_run_time = min(args.min_run_time, 0.01)
     return torch.device(args.device)
 
 
@@ -141,13 +143,18 @@ def mib(nbytes: Optional[int]) -> str:
     return 'n/a' if nbytes is None else f'{nbytes / MiB:.1f}'
 
 
-def add_common_args(parser) -> None:
-    """--device, --threads and --quick, shared by all benchmark scripts."""
+def add_common_args(parser, min_run_time: float) -> None:
+    """--device, --threads, --min-run-time and --quick, shared by all
+    benchmark scripts."""
     parser.add_argument(
         '--device', default='cpu', help='cpu, cuda or cuda:N')
     parser.add_argument(
         '--threads', type=int,
         help='torch.set_num_threads (default: torch\'s own choice)')
+    parser.add_argument(
+        '--min-run-time', type=float, default=min_run_time,
+        help='seconds of timed runs per measurement '
+        '(Timer.blocked_autorange)')
     parser.add_argument(
         '--quick', action='store_true',
         help='tiny shapes and run times: checks the script runs (for CI), '

@@ -41,17 +41,13 @@ PARTS = ('student', 'teacher', 'distill')
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    bench_utils.add_common_args(parser)
+    bench_utils.add_common_args(parser, min_run_time=15.0)
     parser.add_argument(
         '--setting', choices=list(bench_models.SETTINGS), default='camvid',
         help='camvid: batch 4 at 180x240; cityscapes: batch 2 at 512x1024')
     parser.add_argument(
         '--parts', nargs='+', choices=PARTS, default=list(PARTS),
         help='what to measure (all three for the overhead)')
-    parser.add_argument(
-        '--min-run-time', type=float, default=15.0,
-        help='seconds of timed runs per part (Timer.blocked_autorange, '
-        'after three untimed warm-up calls)')
     parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory columns')
     return parser.parse_args()
@@ -103,10 +99,7 @@ def main() -> None:
     args = parse_args()
     device = bench_utils.setup(args)
     setting = bench_models.SETTINGS[args.setting]
-    batch_size, crop = setting['batch_size'], setting['crop']
-    if args.quick:
-        batch_size, crop = 2, (64, 64)  # BN needs > 1 value per channel
-        args.min_run_time = min(args.min_run_time, 0.01)
+    batch_size, crop = bench_models.batch_and_crop(args.setting, args.quick)
     cfg = bench_models.load_config(args.setting, crop)
     parts = [part for part in PARTS if part in args.parts]
     models = bench_models.build_models(cfg, device, parts)

@@ -124,11 +124,8 @@ def step_fns(loss_fn, student, teacher):
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    bench_utils.add_common_args(parser)
+    bench_utils.add_common_args(parser, min_run_time=1.0)
     parser.add_argument('--tau', type=float, default=1.0)
-    parser.add_argument(
-        '--min-run-time', type=float, default=1.0,
-        help='seconds of timed runs per measurement (Timer.blocked_autorange)')
     parser.add_argument(
         '--max-broadcast-gib', type=float, default=1.0,
         help='skip the broadcast reference where one C x C x N float32 '
@@ -271,8 +268,6 @@ def plot(results, path, title) -> None:
 def main() -> None:
     args = parse_args()
     device = bench_utils.setup(args)
-    if args.quick:
-        args.min_run_time = min(args.min_run_time, 0.01)
     print('\n'.join(bench_utils.environment(device)))
     cases = QUICK_CASES if args.quick else {
         name: CASES[name]

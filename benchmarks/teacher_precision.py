@@ -38,7 +38,7 @@ import bench_utils
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    bench_utils.add_common_args(parser)
+    bench_utils.add_common_args(parser, min_run_time=10.0)
     parser.add_argument(
         '--setting', choices=list(bench_models.SETTINGS), default='camvid')
     parser.add_argument('--teacher-ckpt', help='teacher weights')
@@ -46,9 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--images', help='folder of images to use (sorted, the first '
         'batch-size ones, resized to the crop); default: random pixels')
-    parser.add_argument(
-        '--min-run-time', type=float, default=10.0,
-        help='seconds of timed runs per precision')
     return parser.parse_args()
 
 
@@ -83,11 +80,7 @@ def loss_and_grad(loss_fn, student, teacher):
 def main() -> None:
     args = parse_args()
     device = bench_utils.setup(args)
-    setting = bench_models.SETTINGS[args.setting]
-    batch_size, crop = setting['batch_size'], setting['crop']
-    if args.quick:
-        batch_size, crop = 2, (64, 64)
-        args.min_run_time = min(args.min_run_time, 0.01)
+    batch_size, crop = bench_models.batch_and_crop(args.setting, args.quick)
     cfg = bench_models.load_config(args.setting, crop)
     models = bench_models.build_models(
         cfg, device, ('student', 'distill'), args.teacher_ckpt,
