@@ -283,7 +283,8 @@ def main() -> None:
         B, C = (2, 5) if args.quick else (2, 19)
         plot(results, args.plot,
              f'ICSD loss forward + backward, B = {B}, C = {C}, '
-             f'{device.type}, {torch.get_num_threads()} threads')
+             f'{device.type}, torch.get_num_threads() = '
+             f'{torch.get_num_threads()}')
 
 
 if __name__ == '__main__':
