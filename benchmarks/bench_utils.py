@@ -57,6 +57,20 @@ def peak_extra_memory(fn: Callable[[], object],
     return peak
 
 
+def warm_allocator() -> None:
+    """Bring glibc's malloc to the state of a process that has trained.
+
+    glibc serves allocations above its mmap threshold (128 KiB at start)
+    with fresh pages from the OS, page-faulted on every call, and raises the
+    threshold (up to 32 MiB) only once such a block is freed. Until then a
+    benchmark of few-MiB tensors times page faults a training process does
+    not have (the first case measured was up to 1.5x slower than the same
+    case measured later). Freeing one 31 MiB tensor raises it at once.
+    """
+    block = torch.empty(31 * MiB, dtype=torch.uint8).fill_(0)
+    del block
+
+
 def measure(fn: Callable[[], object], min_run_time: float, warmup: int = 0):
     """Time ``fn()`` with ``Timer.blocked_autorange`` (which warms up with
     at least one untimed call), using all of torch's intra-op threads.

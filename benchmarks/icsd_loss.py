@@ -269,6 +269,7 @@ def main() -> None:
     args = parse_args()
     device = bench_utils.setup(args)
     print('\n'.join(bench_utils.environment(device)))
+    bench_utils.warm_allocator()
     cases = QUICK_CASES if args.quick else {
         name: CASES[name]
         for name in args.cases
