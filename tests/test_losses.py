@@ -132,14 +132,17 @@ def test_gradients_reach_student_only(loss_cls):
     assert student.grad.abs().sum() > 0
 
 
-def test_icsd_gradient_matches_float64_autograd():
+@pytest.mark.parametrize('tau', [1.0, 0.5, 2.5])
+def test_icsd_gradient_matches_float64_autograd(tau):
+    """The hand-written backward of inter_class_similarity against float64
+    autograd through the naive loops."""
     torch.manual_seed(5)
-    student = torch.randn(2, 4, 5, 6)
+    student = torch.randn(2, 4, 5, 6) * 3
     teacher = torch.randn(2, 4, 5, 6)
     s32 = student.clone().requires_grad_()
-    icsd_loss(s32, teacher).backward()
+    icsd_loss(s32, teacher, tau=tau).backward()
     s64 = student.double().requires_grad_()
-    naive_icsd(s64, teacher.double()).backward()
+    naive_icsd(s64, teacher.double(), tau=tau).backward()
     torch.testing.assert_close(s32.grad.double(), s64.grad, rtol=1e-3,
                                atol=1e-7)
 
