@@ -3,15 +3,19 @@
 
 Shapes: C from 1 to 150 classes, H * W from 1 to 99,856 pixels; logit
 scales from 1e-3 to 1e4; random, constant, -inf-masked and very negative
-maps; float32, float16 and bfloat16 inputs.
+maps; float32, float16 and bfloat16 inputs. The feature losses (AT, SP,
+SKD pair-wise, ICKD) on maps up to 3 x 32 x 80 x 80, scales from 1e-30 to
+1e30, with zero, ReLU-sparse, constant and one-hot maps.
 """
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmseg_aicsd.models.losses import (icsd_loss, inter_class_similarity,
-                                       pixel_kd_loss)
+from mmseg_aicsd.models.losses import (at_loss, cwd_loss, icsd_loss,
+                                       ickd_loss, inter_class_similarity,
+                                       pixel_kd_loss, skd_pairwise_loss,
+                                       sp_loss)
 from mmseg_aicsd.models.losses.utils import LOG_PROB_FLOOR
 
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
@@ -128,3 +132,152 @@ def test_nan_propagates():
     bad[0, 0, 0, 0] = float('nan')
     assert torch.isnan(icsd_loss(logits, bad))
     assert torch.isnan(pixel_kd_loss(logits, bad))
+
+
+# ------------------------------------- CWD, and pixel KD with a void mask
+
+KD_REDUCTIONS = ('mean', 'elementwise_mean', 'batchmean', 'sum')
+
+
+@st.composite
+def masked_kd_cases(draw):
+    """(student, teacher, tau, labels, reduction); labels with none, some
+    or all pixels void (255)."""
+    student, teacher, tau = draw(logit_pairs(max_side=96))
+    B, _, H, W = teacher.shape
+    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    labels = torch.randint(0, 4, (B, H, W), generator=gen)
+    void = draw(st.sampled_from(('none', 'some', 'all')))
+    if void == 'some':
+        labels[labels == 0] = 255
+    elif void == 'all':
+        labels.fill_(255)
+    return student, teacher, tau, labels, draw(st.sampled_from(KD_REDUCTIONS))
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=masked_kd_cases())
+def test_kd_with_void_mask_finite_with_finite_gradient(case):
+    student, teacher, tau, labels, reduction = case
+    kwargs = dict(tau=tau, labels=labels, ignore_index=255,
+                  reduction=reduction)
+    loss, grad = loss_and_grad(pixel_kd_loss, student, teacher, **kwargs)
+    assert loss.dtype == torch.float32 and loss.dim() == 0
+    assert torch.isfinite(loss) and loss >= 0, loss
+    assert grad.dtype == student.dtype
+    assert torch.isfinite(grad).all()
+    if (labels == 255).all():
+        assert loss == 0 and (grad == 0).all()
+    loss, grad = loss_and_grad(pixel_kd_loss, teacher, teacher, **kwargs)
+    assert loss == 0, loss
+    assert torch.isfinite(grad).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(pair=logit_pairs(max_side=96))
+def test_cwd_finite_nonnegative_with_finite_gradient(pair):
+    student, teacher, tau = pair
+    loss, grad = loss_and_grad(cwd_loss, student, teacher, tau=tau)
+    assert loss.dtype == torch.float32 and loss.dim() == 0
+    assert torch.isfinite(loss) and loss >= 0, loss
+    assert grad.dtype == student.dtype
+    assert torch.isfinite(grad).all()
+    loss, grad = loss_and_grad(cwd_loss, teacher, teacher, tau=tau)
+    assert loss == 0, loss
+    assert torch.isfinite(grad).all()
+
+
+# ------------------------------------------------ AT, SP, SKD, ICKD
+
+FEATURE_PATTERNS = ('random', 'relu', 'constant', 'zeros', 'one_hot')
+
+
+@st.composite
+def feature_pairs(draw, same_channels):
+    """(student, teacher): teacher (B, C_t, H, W), student at the same or
+    twice the resolution, its own width unless ``same_channels``."""
+    B = draw(st.integers(1, 3))
+    c_t = draw(st.integers(1, 32))
+    c_s = c_t if same_channels else draw(st.integers(1, 32))
+    H, W = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    stride = draw(st.sampled_from((1, 2)))
+    dtype = draw(st.sampled_from(DTYPES))
+    # float16 gradients scale as 1 / |F| and overflow for tiny maps
+    scales = (1e-2, 1.0, 1e2, 1e4) if dtype == torch.float16 else (
+        1e-30, 1e-6, 1.0, 1e6, 1e30)
+    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+
+    def one_map(shape):
+        scale = draw(st.sampled_from(scales))
+        pattern = draw(st.sampled_from(FEATURE_PATTERNS))
+        x = torch.randn(shape, generator=gen) * scale
+        if pattern == 'relu':
+            x = x.clamp_min(0)
+        elif pattern == 'constant':
+            x = torch.full(shape, scale)
+        elif pattern == 'zeros':
+            x = torch.zeros(shape)
+        elif pattern == 'one_hot':  # one nonzero entry per sample
+            x = torch.zeros(shape)
+            x.view(shape[0], -1)[:, 0] = scale
+        finfo = torch.finfo(dtype)
+        return x.clamp(-finfo.max, finfo.max).to(dtype)
+
+    return (one_map((B, c_s, H * stride, W * stride)),
+            one_map((B, c_t, H, W)))
+
+
+FEATURE_LOSSES = [
+    pytest.param(at_loss, {}, False, id='at'),
+    pytest.param(at_loss, dict(p=1.0), False, id='at-p1'),
+    pytest.param(sp_loss, {}, False, id='sp'),
+    pytest.param(skd_pairwise_loss, {}, False, id='skd-official'),
+    pytest.param(skd_pairwise_loss,
+                 dict(scale=None, kernel_size=2, detach_norm=False), False,
+                 id='skd-cirkd'),
+    pytest.param(ickd_loss, {}, True, id='ickd'),
+    pytest.param(ickd_loss, dict(grid=(2, 3)), True, id='ickd-grid'),
+]
+
+
+@pytest.mark.parametrize('loss_fn,kwargs,same_channels', FEATURE_LOSSES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_feature_loss_finite_with_finite_gradient(loss_fn, kwargs,
+                                                  same_channels, data):
+    student, teacher = data.draw(feature_pairs(same_channels))
+    if 'grid' in kwargs:  # at most one cell per position
+        kwargs = dict(grid=tuple(
+            min(cells, side)
+            for cells, side in zip(kwargs['grid'], teacher.shape[2:])))
+    loss, grad = loss_and_grad(loss_fn, student, teacher, **kwargs)
+    assert loss.dtype == torch.float32 and loss.dim() == 0
+    assert torch.isfinite(loss) and loss >= 0, loss
+    assert grad.dtype == student.dtype
+    assert torch.isfinite(grad).all()
+    loss, grad = loss_and_grad(loss_fn, teacher, teacher, **kwargs)
+    assert loss.item() == pytest.approx(0, abs=1e-6)
+    assert torch.isfinite(grad).all()
+
+
+@pytest.mark.parametrize('loss_fn', [
+    cwd_loss, at_loss, sp_loss, skd_pairwise_loss, ickd_loss])
+def test_nan_propagates_in_new_losses(loss_fn):
+    """NaN maps give a NaN loss, for the non-finite check to report."""
+    maps = torch.randn(2, 3, 4, 4)
+    bad = maps.clone()
+    bad[1, 0, 0, 0] = float('nan')
+    assert torch.isnan(loss_fn(maps, bad))
+    assert torch.isnan(loss_fn(bad, maps))
+
+
+def test_kd_nan_in_void_pixels_is_ignored_elsewhere_reported():
+    logits = torch.randn(1, 3, 2, 2)
+    bad = logits.clone()
+    bad[0, :, 0, 0] = float('nan')
+    labels = torch.tensor([[[255, 1], [1, 1]]])
+    assert torch.isfinite(pixel_kd_loss(logits, bad, labels=labels,
+                                        ignore_index=255))
+    labels[0, 0, 0] = 1
+    assert torch.isnan(pixel_kd_loss(logits, bad, labels=labels,
+                                     ignore_index=255))
