@@ -1,5 +1,7 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-"""Logit distillation segmentor for AICSD (arXiv 2308.04243, Eq. 5-6)."""
+"""Distillation segmentor for AICSD (arXiv 2308.04243, Eq. 5-6) and the
+logit- and feature-level baselines it is compared with."""
+import inspect
 import logging
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -16,12 +18,22 @@ from torch import Tensor
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
+from ..utils import ModuleOutputRecorder, resize_labels
 
 # Fields of SegDataPreProcessor that change what the network sees.
 _PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
 # Teacher weights its forward (mode='tensor') never uses: a checkpoint may
 # have or lack them (e.g. a model-zoo teacher trained with an auxiliary head).
 _UNUSED_TEACHER_KEYS = ('auxiliary_head.', )
+# What a distillation loss compares unless it names modules: the decode
+# heads' conv_seg outputs.
+LOGITS = 'logits'
+# Keys of a distill_losses entry that the segmentor reads, not the loss.
+_FEATURE_KEYS = ('student_feature', 'teacher_feature', 'connector')
+_TEACHER_DTYPES = dict(
+    float32=None, bfloat16=torch.bfloat16, float16=torch.float16)
+# Input of the forward that finds the channels of connector-mapped maps.
+_PROBE_SIZE = (64, 64)
 
 
 @MODELS.register_module()
@@ -29,12 +41,27 @@ class DistillEncoderDecoder(EncoderDecoder):
     """An :class:`EncoderDecoder` student distilled from a frozen teacher.
 
     The student is configured exactly like a stock ``EncoderDecoder`` (all
-    keyword arguments other than the four below go to it). In training, the
+    keyword arguments other than the ones below go to it). In training, the
     teacher segmentor runs under ``no_grad`` on the student's preprocessed
-    batch, and each loss in ``distill_losses`` is applied to
-    ``(student_logits, teacher_logits)``, the decode heads' ``conv_seg``
-    outputs, shape (B, C, H/4, W/4) for DeepLabV3+ (the student's are
-    resized bilinearly to the teacher's size if they differ).
+    batch, and each loss in ``distill_losses`` is applied to a pair of
+    maps from the one student forward and the one teacher forward:
+
+    - the logits (default): the decode heads' ``conv_seg`` outputs, shape
+      (B, C, H/4, W/4) for DeepLabV3+;
+    - or the outputs of named modules, ``student_feature`` and
+      ``teacher_feature`` in the entry (names of ``named_modules()``, e.g.
+      ``'backbone.layer4'``, ``'decode_head.sep_bottleneck'``), recorded
+      with forward hooks (:class:`~mmseg_aicsd.models.utils.
+      ModuleOutputRecorder`); an optional ``connector`` (e.g.
+      :class:`~mmseg_aicsd.models.connectors.ConvBNConnector`) maps the
+      student's channels to the teacher's first. Its ``in_channels`` and
+      ``out_channels`` may be left out: they are read from a forward of a
+      1x3x64x64 zero image at build time.
+
+    Each loss resizes the student map to the teacher's spatial size
+    (bilinear). A loss whose ``forward`` has a ``labels`` parameter also
+    gets the batch's ``gt_sem_seg`` at the teacher map's size (nearest
+    neighbour, ignore index kept), shape (B, H, W).
 
     Loss weighting:
 
@@ -50,10 +77,13 @@ class DistillEncoderDecoder(EncoderDecoder):
     The teacher is frozen: no gradients, BatchNorm/Dropout in eval mode
     whatever ``train()`` is called with, weights loaded from
     ``teacher_ckpt`` at build time and never touched by ``init_weights``.
-    Validation, ``predict`` and ``tensor`` mode use the student alone, and
-    ``state_dict()`` holds the student only (no ``teacher.`` keys), so a
-    saved checkpoint loads into the stock student config as it is; on
-    resume the teacher keeps the weights it got from ``teacher_ckpt``.
+    Validation, ``predict`` and ``tensor`` mode use the student alone.
+    ``state_dict()`` holds the student and the connectors
+    (``distill_connectors.*``), never the teacher: ``--resume`` restores
+    student and connectors exactly, the teacher keeps the weights it got
+    from ``teacher_ckpt``. A checkpoint without connectors loads into the
+    stock student config as it is; ``tools/model_converters/
+    distill_to_student.py`` writes the student alone from one with them.
 
     Args:
         teacher (dict | str): The teacher segmentor's model config, or the
@@ -62,13 +92,18 @@ class DistillEncoderDecoder(EncoderDecoder):
             r101-d8_4xb2-80k_cityscapes-512x1024.py'`` works).
         teacher_ckpt (str): Local path or URL of the teacher's weights (a
             checkpoint with a ``state_dict``, or a bare state dict).
-        distill_losses (dict): Loss configs applied to (student logits,
-            teacher logits), keyed by the name of the loss item, e.g.
-            ``dict(loss_icsd=dict(type='ICSDLoss', loss_weight=...),
-            loss_kd=dict(type='PixelKDLoss'))``. Names must contain
-            ``'loss'`` (mmengine sums only those).
-        alw_kd_losses (Sequence[str]): Names in ``distill_losses`` on the
-            ``(1 - alpha)`` side of ALW. Defaults to ``('loss_kd', )``.
+        distill_losses (dict): Loss configs keyed by the name of the loss
+            item. Each is a registered loss config, optionally with
+            ``student_feature`` (a student module name, default
+            ``'logits'``), ``teacher_feature`` (default: the same name as
+            ``student_feature``) and ``connector`` (a module config, or
+            None), e.g. ``dict(loss_kd=dict(type='PixelKDLoss'),
+            loss_ickd=dict(type='ICKDLoss', student_feature='decode_head.
+            sep_bottleneck', connector=dict(type='ConvBNConnector')))``.
+            Names must contain ``'loss'`` (mmengine sums only those).
+        alw_kd_losses (Sequence[str], optional): Names in
+            ``distill_losses`` on the ``(1 - alpha)`` side of ALW. Defaults
+            to ``('loss_kd', )`` if there is a ``loss_kd``, else ``()``.
         skip_nonfinite_loss (bool): What a NaN or inf loss item does in
             training. False (default): raise ``FloatingPointError`` naming
             the loss and the iteration, before the optimizer step. True:
@@ -78,38 +113,63 @@ class DistillEncoderDecoder(EncoderDecoder):
             ``AmpOptimWrapper``, whose scaler needs gradients and skips
             overflowed steps by itself). With several processes, all of
             them raise or skip together.
+        teacher_dtype (str, optional): Run the teacher's forward under
+            autocast in ``'bfloat16'`` or ``'float16'`` (its weights stay
+            float32; its logits and features are cast back to float32, so
+            the losses stay float32). None or ``'float32'`` (default): full
+            precision.
         **kwargs: The student's ``EncoderDecoder`` arguments (backbone,
             decode_head, auxiliary_head, data_preprocessor, ...).
 
     Raises:
-        KeyError: If a ``distill_losses`` type is not a registered loss.
+        KeyError: If a ``distill_losses`` type is not a registered loss or
+            connector, or a feature name is not a module of the student /
+            teacher (the message lists the closest names).
         ValueError: If the teacher's class count or input normalisation
             (``data_preprocessor`` mean/std/channel order) differ from the
-            student's, a distillation loss name is invalid, or an
-            ``alw_kd_losses`` name is not in ``distill_losses``.
+            student's, a distillation loss name is invalid, an
+            ``alw_kd_losses`` name is not in ``distill_losses``, or
+            ``teacher_dtype`` is unknown.
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
         RuntimeError: If ``teacher_ckpt`` does not match the teacher
             architecture (missing, unexpected or mis-shaped weights; only
-            ``auxiliary_head`` weights, unused by the teacher, may differ).
+            ``auxiliary_head`` weights, unused by the teacher, may differ),
+            or a recorded module does not run in the forward.
     """
 
     def __init__(self,
                  teacher: Union[ConfigType, str],
                  teacher_ckpt: str,
                  distill_losses: Dict[str, ConfigType],
-                 alw_kd_losses: Sequence[str] = ('loss_kd', ),
+                 alw_kd_losses: Optional[Sequence[str]] = None,
                  skip_nonfinite_loss: bool = False,
+                 teacher_dtype: Optional[str] = None,
                  **kwargs):
         super().__init__(**kwargs)
         # config errors first, before a teacher checkpoint is downloaded
+        if teacher_dtype not in (None, *_TEACHER_DTYPES):
+            raise ValueError(
+                f'teacher_dtype must be one of {list(_TEACHER_DTYPES)} or '
+                f'None, got {teacher_dtype!r}')
+        self.teacher_dtype = _TEACHER_DTYPES.get(teacher_dtype)
         self.distill_losses = nn.ModuleDict()
+        # loss name -> (student map, teacher map, connector config)
+        self._distill_maps: Dict[str, Tuple[str, str]] = {}
+        connector_cfgs = {}
         for name, cfg in distill_losses.items():
             if 'loss' not in name:
                 raise ValueError(
                     f'distill_losses key {name!r} must contain "loss", or '
                     'mmengine would log it without optimising it')
             cfg = dict(cfg)
+            student_map = cfg.pop('student_feature', LOGITS)
+            self._distill_maps[name] = (student_map,
+                                        cfg.pop('teacher_feature',
+                                                student_map))
+            if cfg.get('connector') is not None:
+                connector_cfgs[name] = dict(cfg['connector'])
+            cfg.pop('connector', None)
             if cfg.setdefault('loss_name', name) != name:
                 raise ValueError(
                     f'distill_losses[{name!r}] has loss_name '
@@ -118,6 +178,13 @@ class DistillEncoderDecoder(EncoderDecoder):
                 self.distill_losses[name] = MODELS.build(cfg)
             except KeyError as e:  # an unknown type: say which entry
                 raise KeyError(f'distill_losses[{name!r}]: {e}') from e
+        self._loss_takes_labels = {
+            name: 'labels' in inspect.signature(loss.forward).parameters
+            for name, loss in self.distill_losses.items()
+        }
+        if alw_kd_losses is None:
+            alw_kd_losses = tuple(n for n in ('loss_kd', )
+                                  if n in self.distill_losses)
         unknown = set(alw_kd_losses) - set(self.distill_losses)
         if unknown:
             raise ValueError(
@@ -149,6 +216,18 @@ class DistillEncoderDecoder(EncoderDecoder):
         self._ddp_params_and_buffers_to_ignore = [
             f'teacher.{name}' for name, _ in self.teacher.named_parameters()
         ] + [f'teacher.{name}' for name, _ in self.teacher.named_buffers()]
+
+        self._student_recorder = ModuleOutputRecorder(
+            self, [s for s, _ in self._distill_maps.values() if s != LOGITS],
+            role='student', exclude=('teacher', 'distill_'))
+        self._teacher_recorder = ModuleOutputRecorder(
+            self.teacher,
+            [t for _, t in self._distill_maps.values() if t != LOGITS],
+            role='teacher')
+        # student-side connectors train with the student (DDP all-reduces
+        # their gradients like the student's)
+        self.distill_connectors = nn.ModuleDict(
+            self._build_connectors(connector_cfgs))
 
         # public hook APIs from torch 2.2 / 2.0; the private ones before
         if hasattr(self, 'register_state_dict_post_hook'):
@@ -211,6 +290,68 @@ class DistillEncoderDecoder(EncoderDecoder):
                 'weights differ from the teacher config; the teacher does '
                 'not use them', logger='current', level=logging.WARNING)
 
+    def _build_connectors(self, cfgs: Dict[str, dict]) -> Dict[str, nn.Module]:
+        """Build the connectors, filling in missing channel counts.
+
+        Args:
+            cfgs (dict[str, dict]): Connector config per loss name.
+
+        Returns:
+            dict[str, nn.Module]: The connectors, keyed like ``cfgs``.
+
+        Raises:
+            KeyError: If a connector type is not registered.
+            RuntimeError: If a recorded module does not run in the probe
+                forward.
+        """
+        missing = [
+            name for name, cfg in cfgs.items()
+            if 'in_channels' not in cfg or 'out_channels' not in cfg
+        ]
+        channels = self._probe_channels(missing) if missing else {}
+        connectors = {}
+        for name, cfg in cfgs.items():
+            for key, value in zip(('in_channels', 'out_channels'),
+                                  channels.get(name, ())):
+                cfg.setdefault(key, value)
+            try:
+                connectors[name] = MODELS.build(cfg)
+            except KeyError as e:
+                raise KeyError(
+                    f'distill_losses[{name!r}] connector: {e}') from e
+        return connectors
+
+    def _probe_channels(self, names: Sequence[str]
+                        ) -> Dict[str, Tuple[int, int]]:
+        """(student, teacher) channels of the maps of the losses ``names``,
+        from one eval-mode forward of both models on a zero image."""
+        was_training = self.training
+        self.eval()
+        inputs = torch.zeros(1, 3, *_PROBE_SIZE)
+        with torch.no_grad(), self._student_recorder.recording(), \
+                self._teacher_recorder.recording():
+            x = self.extract_feat(inputs)
+            student_logits = self.decode_head.forward(x)
+            if self.with_auxiliary_head:
+                self.auxiliary_head.forward(x)
+            teacher_logits = self.teacher(inputs, mode='tensor')
+        self.train(was_training)
+        channels = {}
+        for name in names:
+            student_map, teacher_map = self._distill_maps[name]
+            s = self._recorded(self._student_recorder, student_map,
+                               student_logits)
+            t = self._recorded(self._teacher_recorder, teacher_map,
+                               teacher_logits)
+            channels[name] = (s.shape[1], t.shape[1])
+        return channels
+
+    @staticmethod
+    def _recorded(recorder: ModuleOutputRecorder, name: str,
+                  logits: Tensor) -> Tensor:
+        """The logits, or the recorded output of module ``name``."""
+        return logits if name == LOGITS else recorder.get(name)
+
     def set_alw_alpha(self, alpha: float) -> None:
         """Set the ALW weight alpha in [0, 1] (AICSD Eq. 6).
 
@@ -260,20 +401,22 @@ class DistillEncoderDecoder(EncoderDecoder):
             self._buffers_before_step = [
                 b.clone() for _, b in self._student_buffers()
             ]
-        x = self.extract_feat(inputs)
-        # forward + loss_by_feat (what decode_head.loss does), keeping the
-        # logits for distillation instead of running the head twice
-        student_logits = self.decode_head.forward(x)
-        losses = add_prefix(
-            self.decode_head.loss_by_feat(student_logits, data_samples),
-            'decode')
-        if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(x, data_samples))
+        with self._student_recorder.recording():
+            x = self.extract_feat(inputs)
+            # forward + loss_by_feat (what decode_head.loss does), keeping
+            # the logits for distillation instead of running the head twice
+            student_logits = self.decode_head.forward(x)
+            losses = add_prefix(
+                self.decode_head.loss_by_feat(student_logits, data_samples),
+                'decode')
+            if self.with_auxiliary_head:
+                losses.update(
+                    self._auxiliary_head_forward_train(x, data_samples))
 
-        with torch.no_grad():
-            teacher_logits = self.teacher(inputs, mode='tensor')
-        for name, loss_fn in self.distill_losses.items():
-            losses[name] = loss_fn(student_logits, teacher_logits)
+        with torch.no_grad(), self._teacher_recorder.recording():
+            teacher_logits = self._teacher_forward(inputs)
+        losses.update(
+            self._distill_loss(student_logits, teacher_logits, data_samples))
 
         if self.alw_alpha is not None:
             for name in losses:
@@ -283,6 +426,51 @@ class DistillEncoderDecoder(EncoderDecoder):
                     losses[name] = losses[name] * weight
         return losses
 
+
+    def _teacher_forward(self, inputs: Tensor) -> Tensor:
+        """The teacher's logits, under autocast if ``teacher_dtype`` is
+        set (then in float32, as its recorded features)."""
+        if self.teacher_dtype is None:
+            return self.teacher(inputs, mode='tensor')
+        with torch.autocast(inputs.device.type, dtype=self.teacher_dtype):
+            logits = self.teacher(inputs, mode='tensor')
+        outputs = self._teacher_recorder.outputs
+        for name, output in outputs.items():
+            if isinstance(output, Tensor) and output.is_floating_point():
+                outputs[name] = output.float()
+        return logits.float()
+
+    def _distill_loss(self, student_logits: Tensor, teacher_logits: Tensor,
+                      data_samples: SampleList) -> Dict[str, Tensor]:
+        """Each distillation loss on its (student, teacher) pair of maps:
+        logits or recorded module outputs, the student's through its
+        connector, with labels at the teacher map's size if it takes them.
+        """
+        losses, labels = {}, {}
+        for name, loss_fn in self.distill_losses.items():
+            student_map, teacher_map = self._distill_maps[name]
+            student = self._recorded(self._student_recorder, student_map,
+                                     student_logits)
+            teacher = self._recorded(self._teacher_recorder, teacher_map,
+                                     teacher_logits)
+            if name in self.distill_connectors:
+                try:
+                    student = self.distill_connectors[name](student)
+                except (ValueError, RuntimeError) as e:
+                    raise ValueError(
+                        f'distill_losses[{name!r}]: the connector cannot map '
+                        f'the student map {student_map!r} of shape '
+                        f'{tuple(student.shape)} to the teacher map '
+                        f'{teacher_map!r} of shape {tuple(teacher.shape)}: '
+                        f'{e}') from e
+            kwargs = {}
+            if self._loss_takes_labels[name]:
+                size = tuple(teacher.shape[-2:])
+                if size not in labels:
+                    labels[size] = resize_labels(data_samples, size)
+                kwargs['labels'] = labels[size]
+            losses[name] = loss_fn(student, teacher, **kwargs)
+        return losses
 
     def parse_losses(self, losses: Dict[str, Tensor]
                      ) -> Tuple[Tensor, Dict[str, Tensor]]:
