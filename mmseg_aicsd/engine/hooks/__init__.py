@@ -1,4 +1,5 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 from .alw_hook import ALW_SCHEDULES, ALWHook, alw_alpha
+from .teacher_eval_hook import TeacherEvalHook
 
-__all__ = ['ALW_SCHEDULES', 'ALWHook', 'alw_alpha']
+__all__ = ['ALW_SCHEDULES', 'ALWHook', 'alw_alpha', 'TeacherEvalHook']
