@@ -35,6 +35,7 @@ setup(
     extras_require={
         'tests': ['pytest>=7', 'hypothesis>=6'],
         'benchmarks': ['matplotlib>=3.5'],
+        'analysis': ['pandas>=2', 'tabulate'],
     },
     zip_safe=False,
 )

@@ -5,8 +5,9 @@
 # 2.0.0rc4-2.1.x with compiled ops, is never replaced. On a fresh machine this
 # installs torch 2.13.0 (CPU), builds mmcv 2.1.0 with its ops from source (about
 # 19 minutes on 2 cores; pip caches the wheel, so later runs take seconds), then
-# mmsegmentation 1.2.2, mmengine, ftfy, regex and the plugin with its test and
-# benchmark extras (pytest, hypothesis, matplotlib).
+# mmsegmentation 1.2.2, mmengine, ftfy, regex and the plugin with its test,
+# benchmark and analysis extras (pytest, hypothesis, matplotlib, pandas,
+# tabulate).
 set -euo pipefail
 
 PYTHON=${PYTHON:-python}
@@ -36,6 +37,6 @@ if ! mmcv_ok; then
     MMCV_WITH_OPS=1 pip_install --no-build-isolation 'mmcv==2.1.0'
 fi
 
-echo '[setup_env] installing mmsegmentation, mmengine and mmseg_aicsd[tests,benchmarks]'
-pip_install 'mmsegmentation==1.2.2' -e '.[tests,benchmarks]'
+echo '[setup_env] installing mmsegmentation, mmengine and mmseg_aicsd[tests,benchmarks,analysis]'
+pip_install 'mmsegmentation==1.2.2' -e '.[tests,benchmarks,analysis]'
 "$PYTHON" -c 'import mmseg_aicsd, mmseg.models; print("[setup_env] ok:", mmseg_aicsd.__version__)'
