@@ -69,7 +69,9 @@ def save_teacher(path):
 
 def probe_config(path, teacher_ckpt, **probe):
     """The CamVid AICSD config with an R18 teacher, seed 0, no dropout
-    (runs are reproducible bit for bit) and a ProbeHook."""
+    (runs are reproducible bit for bit) and a ProbeHook; besides ICSD and
+    KD on the logits, ICKD on a decoder feature through a connector (whose
+    weights train, are all-reduced and are resumed like the student's)."""
     text = f'''_base_ = [{osp.join(REPO, AICSD)!r}]
 custom_imports = dict(imports=['mmseg_aicsd', 'train_probes'],
                       allow_failed_imports=False)
@@ -77,7 +79,12 @@ model = dict(
     teacher={osp.join(REPO, STUDENT)!r},
     teacher_ckpt={teacher_ckpt!r},
     decode_head=dict(dropout_ratio=0.0),
-    auxiliary_head=dict(dropout_ratio=0.0))
+    auxiliary_head=dict(dropout_ratio=0.0),
+    distill_losses=dict(
+        loss_ickd=dict(
+            type='ICKDLoss',
+            student_feature='decode_head.sep_bottleneck',
+            connector=dict(type='ConvBNConnector'))))
 randomness = dict(seed=0)
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=2))
 custom_hooks = [

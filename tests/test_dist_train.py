@@ -34,13 +34,16 @@ def test_two_processes_train_aicsd(tmp_path, camvid_root, monkeypatch):
         assert any(n.startswith('backbone.') for n in synced)
         assert any(n.startswith('decode_head.') for n in synced)
         assert not any(n.startswith('teacher.') for n in synced)
+        # and the connector's, which trains with the student
+        assert 'distill_connectors.loss_ickd.conv.conv.weight' in synced
         assert not record['teacher_grads']
     # both ranks: an ALW epoch is 8 images / (2 ranks x 2) = 2 iterations,
     # N_e = 3 / 2 epochs, alpha = (e - 1) / N_e
     assert ranks[0]['alpha'] == ranks[1]['alpha'] == {
         '1': 0.0, '2': 0.0, '3': 1 / 1.5}
     assert ranks[0]['lr'] == ranks[1]['lr']
-    # gradients were all-reduced: the students are identical; the teachers
+    # gradients were all-reduced: the students (connector included) are
+    # identical; the teachers
     # are the checkpoint's, untouched
     assert ranks[0]['student_checksum'] == ranks[1]['student_checksum']
     state = torch.load(teacher_ckpt)['state_dict']

@@ -61,13 +61,17 @@ def assert_resumed_like_reference(work_dir, probe, reference, first_iter):
     for record in log[-len(iters):]:
         expected = ref_log[record['iter']]
         for key in ('lr', 'alw_alpha', 'loss', 'loss_icsd', 'loss_kd',
-                    'decode.loss_ce'):
+                    'loss_ickd', 'decode.loss_ce'):
             assert record[key] == expected[key], (record['iter'], key)
 
     # the final weights and optimizer state are the same
     ckpt = torch.load(work_dir / f'iter_{MAX_ITERS}.pth', map_location='cpu')
     ref = torch.load(ref_dir / f'iter_{MAX_ITERS}.pth', map_location='cpu')
     assert ckpt['meta']['iter'] == ref['meta']['iter'] == MAX_ITERS
+    # the connector is resumed with the student
+    assert 'distill_connectors.loss_ickd.conv.conv.weight' in ref[
+        'state_dict']
+    assert ckpt['state_dict'].keys() == ref['state_dict'].keys()
     for key, value in ref['state_dict'].items():
         assert torch.equal(ckpt['state_dict'][key], value), key
     state, ref_state = (c['optimizer']['state'] for c in (ckpt, ref))

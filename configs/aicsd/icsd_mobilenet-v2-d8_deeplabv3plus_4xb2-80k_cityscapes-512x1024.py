@@ -1,0 +1,8 @@
+# Table IV "ICSD": CE + ICSD (Eq. 4), no KD, no ALW.
+# DeepLabV3+ MobileNetV2-D8 student on Cityscapes (mmseg's stock config,
+# 75.2 mIoU alone), teacher mmseg's DeepLabV3+ R101-D8 (model zoo, 80.97 mIoU).
+# ICSD weight calibrated on CamVid, not measured on this dataset (README).
+_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
+model = dict(
+    distill_losses=dict(
+        loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0)))

@@ -1,0 +1,9 @@
+# CE + KD + ICSD, each with its weight and no ALW (AICSD Eq. 5).
+# DeepLabV3+ MobileNetV2-D8 student on Pascal VOC 2012 aug, teacher mmseg's
+# DeepLabV3+ R101-D8 (model zoo, 78.62 mIoU).
+# ICSD weight calibrated on CamVid, not measured on this dataset (README).
+_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb4-40k_voc12aug-512x512.py'
+model = dict(
+    distill_losses=dict(
+        loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0),
+        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
