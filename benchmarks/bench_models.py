@@ -42,7 +42,7 @@ SETTINGS = {
         crop=(512, 1024)),
 }
 _DISTILL_KEYS = ('teacher', 'teacher_ckpt', 'distill_losses',
-                 'alw_kd_losses')
+                 'alw_kd_losses', 'skip_nonfinite_loss', 'teacher_dtype')
 
 
 def batch_and_crop(setting: str, quick: bool = False):
@@ -67,7 +67,7 @@ def student_config(cfg: Config) -> ConfigDict:
     """The student's ``EncoderDecoder`` config."""
     model = copy.deepcopy(cfg.model)
     for key in _DISTILL_KEYS:
-        model.pop(key)
+        model.pop(key, None)
     model.type = 'EncoderDecoder'
     model.pretrained = None
     return model

@@ -27,6 +27,7 @@ Examples::
     python benchmarks/distill_step.py --setting camvid
     python benchmarks/distill_step.py --setting cityscapes --parts student \\
         --min-run-time 30
+    python benchmarks/distill_step.py --setting camvid --teacher-dtype bfloat16
 """
 import argparse
 
@@ -50,6 +51,11 @@ def parse_args() -> argparse.Namespace:
         help='what to measure (all three for the overhead)')
     parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory columns')
+    parser.add_argument(
+        '--teacher-dtype', choices=['float32', 'bfloat16', 'float16'],
+        default='float32',
+        help='DistillEncoderDecoder(teacher_dtype=...): the teacher forward '
+        'under autocast in this dtype (teacher and distill parts)')
     return parser.parse_args()
 
 
@@ -72,7 +78,10 @@ def make_calls(models, cfg, batch):
         inputs = preprocessor(batch, True)['inputs']
 
         def teacher_forward():
+            # as DistillEncoderDecoder runs it, teacher_dtype included
             with torch.no_grad():
+                if 'distill' in models:
+                    return models['distill']._teacher_forward(inputs)
                 return teacher(inputs, mode='tensor')
 
         calls['teacher'] = teacher_forward
@@ -101,6 +110,7 @@ def main() -> None:
     setting = bench_models.SETTINGS[args.setting]
     batch_size, crop = bench_models.batch_and_crop(args.setting, args.quick)
     cfg = bench_models.load_config(args.setting, crop)
+    cfg.model.teacher_dtype = args.teacher_dtype
     parts = [part for part in PARTS if part in args.parts]
     models = bench_models.build_models(cfg, device, parts)
     batch = bench_models.synthetic_batch(
@@ -109,7 +119,8 @@ def main() -> None:
 
     print('\n'.join(bench_utils.environment(device)))
     print(f'setting: {args.setting}, config {setting["config"]}, batch '
-          f'{batch_size} at {crop[0]}x{crop[1]}')
+          f'{batch_size} at {crop[0]}x{crop[1]}, teacher_dtype '
+          f'{args.teacher_dtype}')
     times, rows = {}, {}
     for name in parts:
         m = bench_utils.measure(calls[name], args.min_run_time, warmup=2)

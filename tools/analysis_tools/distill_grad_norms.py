@@ -40,8 +40,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def logit_grad_norms(model, data_batch) -> dict:
-    """Gradient norms of CE and each distillation loss on the student
-    logits (B, C, H/4, W/4) of one batch; dimensionless."""
+    """Gradient norms that CE and each distillation loss on the logits send
+    into the student logits (B, C, H/4, W/4) of one batch; dimensionless."""
     data = model.data_preprocessor(data_batch, training=True)
     inputs, samples = data['inputs'], data['data_samples']
     with torch.no_grad():
@@ -53,7 +53,8 @@ def logit_grad_norms(model, data_batch) -> dict:
         model.decode_head.loss_by_feat(logits, samples)['loss_ce']
     }
     for name, loss_fn in model.distill_losses.items():
-        losses[name] = loss_fn(logits, teacher_logits)
+        if model.distill_maps[name] == ('logits', 'logits'):
+            losses[name] = loss_fn(logits, teacher_logits)
     norms = {}
     for name, loss in losses.items():
         grad, = torch.autograd.grad(loss, logits)
@@ -93,6 +94,10 @@ def main() -> None:
     print(f'(mean over {len(rows)} batches of '
           f'{cfg.train_dataloader.batch_size}; configured loss weights '
           'included, ALW alpha not applied)')
+    features = [n for n in model.distill_losses if n not in names]
+    if features:
+        print(f'not shown: {features}, which distil feature maps and send '
+              'no gradient into the logits')
 
 
 if __name__ == '__main__':

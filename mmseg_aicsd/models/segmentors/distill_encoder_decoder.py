@@ -154,8 +154,8 @@ class DistillEncoderDecoder(EncoderDecoder):
                 f'None, got {teacher_dtype!r}')
         self.teacher_dtype = _TEACHER_DTYPES.get(teacher_dtype)
         self.distill_losses = nn.ModuleDict()
-        # loss name -> (student map, teacher map, connector config)
-        self._distill_maps: Dict[str, Tuple[str, str]] = {}
+        # loss name -> (student map, teacher map): LOGITS or a module name
+        self.distill_maps: Dict[str, Tuple[str, str]] = {}
         connector_cfgs = {}
         for name, cfg in distill_losses.items():
             if 'loss' not in name:
@@ -164,7 +164,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                     'mmengine would log it without optimising it')
             cfg = dict(cfg)
             student_map = cfg.pop('student_feature', LOGITS)
-            self._distill_maps[name] = (student_map,
+            self.distill_maps[name] = (student_map,
                                         cfg.pop('teacher_feature',
                                                 student_map))
             if cfg.get('connector') is not None:
@@ -218,11 +218,11 @@ class DistillEncoderDecoder(EncoderDecoder):
         ] + [f'teacher.{name}' for name, _ in self.teacher.named_buffers()]
 
         self._student_recorder = ModuleOutputRecorder(
-            self, [s for s, _ in self._distill_maps.values() if s != LOGITS],
+            self, [s for s, _ in self.distill_maps.values() if s != LOGITS],
             role='student', exclude=('teacher', 'distill_'))
         self._teacher_recorder = ModuleOutputRecorder(
             self.teacher,
-            [t for _, t in self._distill_maps.values() if t != LOGITS],
+            [t for _, t in self.distill_maps.values() if t != LOGITS],
             role='teacher')
         # student-side connectors train with the student (DDP all-reduces
         # their gradients like the student's)
@@ -338,7 +338,7 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.train(was_training)
         channels = {}
         for name in names:
-            student_map, teacher_map = self._distill_maps[name]
+            student_map, teacher_map = self.distill_maps[name]
             s = self._recorded(self._student_recorder, student_map,
                                student_logits)
             t = self._recorded(self._teacher_recorder, teacher_map,
@@ -448,7 +448,7 @@ class DistillEncoderDecoder(EncoderDecoder):
         """
         losses, labels = {}, {}
         for name, loss_fn in self.distill_losses.items():
-            student_map, teacher_map = self._distill_maps[name]
+            student_map, teacher_map = self.distill_maps[name]
             student = self._recorded(self._student_recorder, student_map,
                                      student_logits)
             teacher = self._recorded(self._teacher_recorder, teacher_map,
