@@ -1,10 +1,12 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 """AICSD knowledge distillation for MMSegmentation 1.x.
 
-Importing this package registers ``ICSDLoss``, ``PixelKDLoss``,
-``DistillEncoderDecoder``, ``ALWHook`` and ``CamVidDataset`` in mmseg's
-registries, and lets ``torch.load`` read mmengine's resume checkpoints
-(see :mod:`mmseg_aicsd.engine.checkpoint`).
+Importing this package registers in mmseg's registries the distillation
+losses (``ICSDLoss``, ``PixelKDLoss``, ``ATLoss``, ``SPLoss``,
+``SKDPairwiseLoss``, ``ICKDLoss``, ``CWDLoss``), ``ConvBNConnector``,
+``DistillEncoderDecoder``, the hooks ``ALWHook`` and ``TeacherEvalHook``, and
+``CamVidDataset``, and lets ``torch.load`` read mmengine's resume
+checkpoints (see :mod:`mmseg_aicsd.engine.checkpoint`).
 """
 from . import datasets, engine, models  # noqa: F401  (register modules)
 from .version import __version__
