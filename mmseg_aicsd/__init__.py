@@ -3,7 +3,8 @@
 
 Importing this package registers in mmseg's registries the distillation
 losses (``ICSDLoss``, ``PixelKDLoss``, ``ATLoss``, ``SPLoss``,
-``SKDPairwiseLoss``, ``ICKDLoss``, ``CWDLoss``), ``ConvBNConnector``,
+``SKDPairwiseLoss``, ``ICKDLoss``, ``CWDLoss``, and the reconstructed
+``I2CKDLoss`` and ``IDDLoss``), ``ConvBNConnector``,
 ``DistillEncoderDecoder``, the hooks ``ALWHook`` and ``TeacherEvalHook``, and
 ``CamVidDataset``, and lets ``torch.load`` read mmengine's resume
 checkpoints (see :mod:`mmseg_aicsd.engine.checkpoint`).

@@ -317,3 +317,36 @@ def test_alw_kd_losses_default(teacher_ckpt):
     cfg = losses_cfg(teacher_ckpt, loss_icsd=dict(type='ICSDLoss'))
     cfg.pop('alw_kd_losses')
     assert MODELS.build(cfg).alw_kd_losses == ()
+
+
+def test_class_relation_losses_on_recorded_features(teacher_ckpt):
+    """I2CKD (through a connector) and IDD (16- vs 32-channel features, no
+    connector) get the recorded features and the resized labels; their
+    values equal the functional losses on those, and they train the
+    student and the connector."""
+    from mmseg_aicsd.models.losses import i2ckd_loss, idd_loss
+    model = MODELS.build(
+        losses_cfg(
+            teacher_ckpt,
+            loss_i2ckd=dict(
+                type='I2CKDLoss', loss_weight=2.0, student_feature=FEATURE,
+                connector=dict(type='ConvBNConnector')),
+            loss_idd=dict(type='IDDLoss', student_feature=FEATURE),
+            loss_spy=dict(type='LabelSpyLoss', student_feature=FEATURE)))
+    model.train()
+    inputs, samples = batch(size=(64, 64))
+    losses = model.loss(inputs, samples)
+    (student, teacher, labels), = model.distill_losses['loss_spy'].calls
+    assert len(labels.unique()) >= 2  # the losses are not trivially 0
+    mapped = model.distill_connectors['loss_i2ckd'](student)
+    assert losses['loss_i2ckd'].item() == pytest.approx(
+        2 * i2ckd_loss(mapped, teacher, labels).item(), rel=1e-4)
+    assert losses['loss_idd'].item() == pytest.approx(
+        idd_loss(student, teacher, labels).item(), rel=1e-4)
+    assert losses['loss_i2ckd'] > 0 and losses['loss_idd'] > 0
+    (losses['loss_i2ckd'] + losses['loss_idd']).backward()
+    connector = model.distill_connectors['loss_i2ckd']
+    assert all(p.grad is not None for p in connector.parameters())
+    assert model.decode_head.sep_bottleneck[0].depthwise_conv.conv.weight \
+        .grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.teacher.parameters())

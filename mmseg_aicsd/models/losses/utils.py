@@ -157,10 +157,12 @@ def normalize_nonzero(x: Tensor, dim: int, detach_norm: bool = False
             through it (the official SKD code's choice). Defaults to False.
 
     Returns:
-        Tensor: ``x / ||x||`` along ``dim``; 0 where ``||x|| = 0``.
+        Tensor: ``x / ||x||`` along ``dim``; 0 where ``||x|| = 0``, NaN
+        where the vector holds a NaN.
     """
     norm = torch.linalg.vector_norm(x, dim=dim, keepdim=True)
     if detach_norm:
         norm = norm.detach()
-    # x / inf = 0, and its gradient 1 / inf = 0, where the norm is 0
-    return x / torch.where(norm > 0, norm, torch.full_like(norm, math.inf))
+    # x / inf = 0, and its gradient 1 / inf = 0, where the norm is 0; a NaN
+    # norm stays NaN, for the non-finite check to report
+    return x / torch.where(norm == 0, torch.full_like(norm, math.inf), norm)
