@@ -197,6 +197,24 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert_size(out, (3.0 * 4 + 0.6, 4.2 + 2.6 * 2 + 0.9 + 0.5))
 
 
+def test_intra_class_distributions_are_those_of_the_ics():
+    """The maps drawn are the G_i whose KL divergences the project's
+    inter_class_similarity gives (Eq. 2-3), at tau 1 and 2."""
+    from mmseg_aicsd.models.losses import inter_class_similarity
+    tool = load_tool('visualize_ics')
+    logits = torch.randn(2, 4, 6, 7) * 3
+    for tau in (1.0, 2.0):
+        g = tool.intra_class_distributions(logits, tau).double()
+        assert g.shape == logits.shape
+        flat = g.flatten(2)
+        assert torch.allclose(flat.sum(-1), torch.ones(2, 4).double())
+        kl = (flat[:, :, None] *
+              (flat[:, :, None].log() - flat[:, None].log())).sum(-1)
+        torch.testing.assert_close(
+            kl.float(), inter_class_similarity(logits, tau),
+            rtol=1e-4, atol=1e-5)
+
+
 def exit_message(tool, argv):
     with pytest.raises(SystemExit) as exc:
         tool.main(argv)

@@ -95,13 +95,16 @@ def per_class_iou(work_dirs: Sequence[str],
     runs = pd.DataFrame(rows)
     classes = columns[0]
     configs = list(dict.fromkeys(runs['config']))
-    methods = runs.groupby('config', sort=False)['method'].first()
-    names = dict(zip(configs, labels)) if labels else methods.to_dict()
-    if labels and len(labels) != len(configs):
-        raise RunError(f'{len(labels)} --labels for {len(configs)} configs '
-                       f'{configs}')
-    if not labels and len(set(names.values())) < len(names):
-        names = {c: c for c in configs}
+    if labels:
+        if len(labels) != len(configs):
+            raise RunError(f'{len(labels)} --labels for {len(configs)} '
+                           f'configs {configs}')
+        names = dict(zip(configs, labels))
+    else:
+        names = runs.groupby('config', sort=False)['method'].first()
+        names = names.to_dict()
+        if len(set(names.values())) < len(names):  # e.g. two baselines
+            names = {c: c for c in configs}
     groups = runs.groupby('config', sort=False)
     mean = groups[classes].mean().T.rename(columns=names)
     std = groups[classes].std().T.rename(columns=names)

@@ -326,7 +326,7 @@ def run(args: argparse.Namespace) -> None:
         print_split_distances(cfg, args.split, models, students, tau,
                               known={args.img: logits})
 
-    # each model's maps at its own logit size, stretched over the image
+    # each model's maps at its own logit size (one cell per position)
     maps = {name: intra_class_distributions(x, tau)[0].numpy()
             for name, x in logits.items()}
     predictions = {
