@@ -63,6 +63,9 @@ TABLE_ROWS = {
     'aicsd/kd-icsd': ({'loss_icsd', 'loss_kd'}, None),
     'aicsd/kd-alw': ({'loss_kd'}, 'linear'),
     'aicsd/aicsd-exp': ({'loss_icsd', 'loss_kd'}, 'exp'),
+    # the two other class-relation methods, beside the paper's rows
+    'i2ckd/i2ckd': ({'loss_i2ckd'}, None),
+    'idd/idd': ({'loss_idd'}, None),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -155,7 +158,8 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
         assert model.teacher.num_classes == num_classes
         connectors = [k for k in state if k.startswith('distill_connectors.')
                       and k.endswith('conv.weight')]
-        assert bool(connectors) == ('ickd' in path), connectors
+        method = osp.basename(path).split('_')[0]
+        assert bool(connectors) == (method in ('ickd', 'i2ckd')), connectors
         for key in connectors:
             assert not torch.equal(state[key], student_before[key]), key
         saved = torch.load(cfg.model.teacher_ckpt)['state_dict']
