@@ -17,6 +17,11 @@ mean ± std over them, std with n - 1):
 - s/iter: median ``time`` of the train records;
 - teacher mIoU, where runs logged ``teacher/mIoU`` (TeacherEvalHook).
 
+A ``RUN.json`` in place of a work dir is a run summary: the dict
+:func:`read_run` returns, saved with ``json.dump`` (keys it adds, such as
+``wall_time_s``, are kept; see ``tools/camvid_study.py``). Summaries make a
+committed table that does not need the work dirs' checkpoints.
+
 ``--csv OUT.csv`` writes one row per run: config, method, teacher, seed,
 work dir, iteration, metrics, params, step time and ``IoU.<class>`` from
 the run's last per-class table. A work dir that is missing, holds no
@@ -41,6 +46,8 @@ Example::
         work_dirs/r18_seed0 work_dirs/r18_seed1 \\
         work_dirs/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240 \\
         --csv results.csv
+    python tools/analysis_tools/results_table.py docs/results/camvid/runs/*.json \
+        --per-class --update docs/results/camvid/README.md
 """
 import argparse
 import glob
@@ -62,6 +69,11 @@ import mmseg_aicsd  # noqa: F401  (its modules; torch.load of checkpoints)
 DISTILL_TYPE = 'DistillEncoderDecoder'
 METRICS = ('mIoU', 'aAcc', 'mAcc')
 TEACHER_METRICS = tuple(f'teacher/{m}' for m in METRICS)
+# the columns every run summary (RUN.json) must have
+SUMMARY_KEYS = ('config', 'method', 'distill', 'seed', 'iter') + METRICS
+# the block of a Markdown file that --update replaces
+BEGIN = '<!-- results_table.py: begin (generated; edit outside) -->'
+END = '<!-- results_table.py: end -->'
 # state_dict entries that are BatchNorm statistics, not weights
 BN_STATS = ('running_mean', 'running_var', 'num_batches_tracked')
 # state_dict entries of a distillation that are not the student's
@@ -77,8 +89,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         'work_dirs', nargs='+', metavar='WORK_DIR',
-        help='work dirs of finished tools/train.py runs; several of one '
-        'config are seeds of it')
+        help='work dirs of finished tools/train.py runs, or run summaries '
+        '(RUN.json); several of one config are seeds of it')
     parser.add_argument(
         '--baseline', metavar='NAME',
         help='config name (or method name) of the row that "Δ mIoU" is '
@@ -87,6 +99,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--csv', metavar='OUT.csv',
         help='also write one row per run, per-class IoU included, here')
+    parser.add_argument(
+        '--per-class', action='store_true',
+        help='also print the per-class IoU of each config (mean over its '
+        'runs)')
+    parser.add_argument(
+        '--update', metavar='FILE.md',
+        help='write the tables into FILE.md, between the lines '
+        f'"{BEGIN}" and "{END}" (the rest of the file is kept); a new file '
+        'holds the block alone')
     return parser.parse_args()
 
 
@@ -310,6 +331,43 @@ def read_run(work_dir: str) -> dict:
     return row
 
 
+def read_summary(path: str) -> dict:
+    """One run's row from a run summary: a :func:`read_run` dict saved with
+    ``json.dump`` (NaN allowed), possibly with more keys.
+
+    Args:
+        path: A ``RUN.json`` file.
+
+    Returns:
+        The dict, ``work_dir`` set to ``path`` where it is missing.
+
+    Raises:
+        RunError: If the file is missing, is not a JSON object, or lacks one
+            of ``SUMMARY_KEYS``.
+    """
+    if not osp.isfile(path):
+        raise RunError(f'{path}: no such run summary')
+    try:
+        with open(path) as f:
+            row = json.load(f)
+    except json.JSONDecodeError as e:
+        raise RunError(f'{path}: not JSON ({e})') from e
+    if not isinstance(row, dict):
+        raise RunError(f'{path}: expected a JSON object (one run), got '
+                       f'{type(row).__name__}')
+    missing = [k for k in SUMMARY_KEYS if k not in row]
+    if missing:
+        raise RunError(f'{path}: run summary without {missing}')
+    row.setdefault('work_dir', path)
+    return row
+
+
+def read_any(path: str) -> dict:
+    """:func:`read_summary` for a ``.json`` path, :func:`read_run` for a
+    work dir."""
+    return read_summary(path) if path.endswith('.json') else read_run(path)
+
+
 def aggregate(runs: pd.DataFrame,
               baseline: Optional[str] = None) -> pd.DataFrame:
     """One row per config from one row per run.
@@ -326,8 +384,10 @@ def aggregate(runs: pd.DataFrame,
         and std (n - 1; NaN for one run) of each metric as ``<metric>`` and
         ``<metric>_std`` (teacher metrics only if some run logged them),
         ``delta_mIoU`` (difference of mean mIoU to the baseline's),
-        ``params`` (of the first run) and ``step_time`` (mean of the runs'
-        medians). ``method`` is the config name where short names collide.
+        ``params`` (of the first run), ``step_time`` (mean of the runs'
+        medians) and, where the runs are summaries that have it,
+        ``wall_time_s`` (mean per run, seconds). ``method`` is the config
+        name where short names collide.
 
     Raises:
         RunError: If ``baseline`` names no config of the runs.
@@ -340,6 +400,8 @@ def aggregate(runs: pd.DataFrame,
         stats[m] = (m, 'mean')
         stats[f'{m}_std'] = (m, 'std')  # pandas: ddof=1
     stats.update(params=('params', 'first'), step_time=('step_time', 'mean'))
+    if 'wall_time_s' in runs:
+        stats['wall_time_s'] = ('wall_time_s', 'mean')
     table = runs.groupby('config', sort=False).agg(**stats)
     if table['method'].duplicated().any():
         table['method'] = table.index
@@ -380,6 +442,10 @@ def to_markdown(table: pd.DataFrame) -> str:
             out.loc[table.attrs['baseline'], 'Δ mIoU'] = 'baseline'
     out['params (M)'] = (table['params'] / 1e6).map('{:.2f}'.format)
     out['s/iter'] = table['step_time'].map('{:.3f}'.format)
+    if 'wall_time_s' in table:
+        minutes = table['wall_time_s'] / 60
+        out['min/run'] = minutes.map('{:.0f}'.format).where(
+            minutes.notna(), '-')
     if 'teacher/mIoU' in table:
         out['teacher mIoU'] = mean_std('teacher/mIoU')
     # disable_numparse: tabulate would print '2.80' as 2.8
@@ -388,16 +454,89 @@ def to_markdown(table: pd.DataFrame) -> str:
         colalign=['left', 'left'] + ['right'] * (out.shape[1] - 2))
 
 
+def per_class_markdown(runs: pd.DataFrame, table: pd.DataFrame) -> str:
+    """Markdown of the student's per-class IoU (percent, 2 decimals), mean
+    over each config's runs, one row per config of :func:`aggregate`'s
+    ``table`` in its order; ``-`` where no run has the class (absent from
+    the validation images, or runs without per-class tables)."""
+    ious = [c for c in runs if c.startswith('IoU.')]
+    means = runs.groupby('config', sort=False)[ious].mean().reindex(
+        table.index)
+    out = pd.DataFrame({'method': table['method']})
+    for c in ious:
+        out[c[len('IoU.'):]] = means[c].map('{:.2f}'.format).where(
+            means[c].notna(), '-')
+    return out.to_markdown(
+        index=False, disable_numparse=True,
+        colalign=['left'] + ['right'] * len(ious))
+
+
+def tables_markdown(runs: pd.DataFrame, table: pd.DataFrame,
+                    per_class: bool = False) -> str:
+    """What the script prints: :func:`to_markdown` of ``table``, then with
+    ``per_class`` :func:`per_class_markdown`, then, where runs have a
+    ``wall_time_s``, their count and total wall time in hours."""
+    text = to_markdown(table)
+    if per_class:
+        text += ('\n\nPer-class IoU of the student (mean over runs):\n\n' +
+                 per_class_markdown(runs, table))
+    if 'wall_time_s' in runs:
+        hours = runs['wall_time_s'].sum() / 3600
+        text += (f'\n\n{len(runs)} runs, {hours:.1f} h of wall time in all '
+                 "(sum of the summaries' wall_time_s).")
+    return text
+
+
+def update_markdown(path: str, text: str) -> None:
+    """Put ``text`` between the ``BEGIN`` and ``END`` lines of ``path``.
+
+    Args:
+        path: A Markdown file; created (holding the block alone) if missing.
+        text: What goes between the two lines.
+
+    Raises:
+        RunError: If the file exists without exactly one ``BEGIN`` followed
+            by one ``END`` line; it is left as it was.
+    """
+    block = f'{BEGIN}\n{text.rstrip()}\n{END}\n'
+    if not osp.exists(path):
+        with open(path, 'w') as f:
+            f.write(block)
+        return
+    with open(path) as f:
+        lines = f.read().splitlines(keepends=True)
+    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        raise RunError(
+            f'--update {path}: expected one line "{BEGIN}" and, after it, one '
+            f'line "{END}"; found {len(begins)} and {len(ends)}. The file is '
+            'left unchanged')
+    with open(path, 'w') as f:
+        f.write(''.join(lines[:begins[0]]) + block +
+                ''.join(lines[ends[0] + 1:]))
+
+
 def main() -> None:
-    """Print the Markdown table; write the per-run CSV with ``--csv``."""
+    """Print the Markdown table (and per-class table with ``--per-class``);
+    write the per-run CSV with ``--csv``, the tables into a Markdown file
+    with ``--update``."""
     args = parse_args()
     try:
         runs = pd.DataFrame(
-            [read_run(d) for d in dict.fromkeys(args.work_dirs)])
+            [read_any(d) for d in dict.fromkeys(args.work_dirs)])
         table = aggregate(runs, args.baseline)
     except RunError as e:
         sys.exit(f'results_table: {e}')
-    print(to_markdown(table))
+    text = tables_markdown(runs, table, args.per_class)
+    print(text)
+    if args.update:
+        try:
+            update_markdown(args.update, text + '\n')
+        except RunError as e:
+            sys.exit(f'results_table: {e}')
+        print(f'results_table: tables written to {args.update}',
+              file=sys.stderr)
     if args.csv:
         ious = [c for c in runs if c.startswith('IoU.')]
         runs.drop(columns=ious + ['distill']).join(runs[ious]).to_csv(

@@ -1,0 +1,221 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""tools/camvid_study.py and the run summaries of results_table.py: the
+plan and the tables on hand-made summaries (means and stds computed here),
+then a real two-iteration study on CamVid whose summaries are checked
+against the work dirs' scalars.json."""
+import glob
+import importlib.util
+import json
+import math
+import os.path as osp
+import statistics
+import subprocess
+
+import pytest
+from run_utils import REPO, STUDENT, data_options, run
+
+SCRIPT = 'tools/camvid_study.py'
+CLASSES = ('sky', 'road', 'car')
+
+
+@pytest.fixture(scope='module')
+def study_tool():
+    spec = importlib.util.spec_from_file_location(
+        'camvid_study', osp.join(REPO, SCRIPT))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write(study, row, seed, miou, ious=(50.0, 80.0, float('nan'))):
+    """Write a summary as the study does, with made-up metrics."""
+    distill = row != 'baseline'
+    summary = dict(
+        config=f'{row}_config', method=row.upper(),
+        teacher='r101' if distill else None, distill=distill, seed=seed,
+        work_dir=f'{row}_seed{seed}', iter=600, mIoU=miou, aAcc=miou + 40,
+        mAcc=miou + 5, params=12467410, step_time=2.5,
+        wall_time_s=1800.0 + seed, row=row)
+    summary.update({f'IoU.{c}': v for c, v in zip(CLASSES, ious)})
+    if distill:
+        summary['teacher/mIoU'] = 40.0
+    study.write_json(study.summary_path(row, seed), summary)
+    return summary
+
+
+def test_study_rows_are_configs(study_tool):
+    assert set(study_tool.STAGE2_ROWS) <= set(study_tool.ROWS)
+    assert set(study_tool.AICSD_VARIANTS) <= set(study_tool.ROWS)
+    for row, config in study_tool.ROWS.items():
+        assert osp.isfile(osp.join(REPO, config)), row
+    assert osp.isfile(osp.join(REPO, study_tool.TEACHER))
+    assert not study_tool.Study.distills('baseline')
+    assert all(study_tool.Study.distills(r) for r in study_tool.ROWS
+               if r != 'baseline')
+
+
+def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    rows = list(study_tool.ROWS)
+    runs, note = study.plan()
+    assert runs == [(r, 0) for r in rows] + [
+        (r, s) for s in (1, 2) for r in ('baseline', 'kd', 'kd-icsd')]
+    assert 'chosen once' in note
+    # two of three variants: still waiting
+    write(study, 'aicsd-ne50', 0, miou=31.0)
+    write(study, 'aicsd', 0, miou=33.5)
+    assert study.best_aicsd() is None
+    write(study, 'aicsd-exp-ne50', 0, miou=32.0)
+    assert study.best_aicsd() == 'aicsd'
+    runs, note = study.plan()
+    assert runs[-2:] == [('kd-icsd', 2), ('aicsd', 2)]
+    assert ('aicsd', 1) in runs and ('aicsd-ne50', 1) not in runs
+    assert 'aicsd 33.50' in note and 'aicsd-ne50 31.00' in note
+    runs, _ = study.plan(rows=['kd', 'aicsd'], seeds=[1, 2])
+    assert runs == [('kd', 1), ('aicsd', 1), ('kd', 2), ('aicsd', 2)]
+
+
+def test_readme_tables_from_summaries(study_tool, tmp_path):
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    readme = tmp_path / 'out' / 'README.md'
+    readme.parent.mkdir(parents=True)
+    rt = study_tool.RT
+    prose = '# CamVid study\n\nWritten by hand.\n\n'
+    readme.write_text(prose + f'{rt.BEGIN}\nold\n{rt.END}\n\nAfter.\n')
+    base = [write(study, 'baseline', s, miou=m,
+                  ious=(60.0 + s, 90.0, float('nan')))
+            for s, m in zip((0, 1, 2), (29.0, 30.5, 31.0))]
+    kd = [write(study, 'kd', s, miou=m) for s, m in zip((0, 1), (30.0, 33.0))]
+    text = study.write_readme()
+    assert readme.read_text().startswith(prose + rt.BEGIN + '\n')
+    assert readme.read_text().endswith(f'\n{rt.END}\n\nAfter.\n')
+    assert 'old' not in readme.read_text()
+    lines = {line.split('|')[1].strip(): [c.strip() for c in
+                                          line.strip('|').split('|')]
+             for line in text.split('Per-class IoU')[0].splitlines()
+             if line.startswith('| ')}
+    b = [r['mIoU'] for r in base]
+    k = [r['mIoU'] for r in kd]
+    head = lines['method']
+    row_b = dict(zip(head, lines['BASELINE']))
+    row_k = dict(zip(head, lines['KD']))
+    assert row_b['n'] == '3' and row_k['n'] == '2'
+    assert row_b['mIoU'] == \
+        f'{statistics.mean(b):.2f} ± {statistics.stdev(b):.2f}'
+    assert row_k['mIoU'] == \
+        f'{statistics.mean(k):.2f} ± {statistics.stdev(k):.2f}'
+    assert row_k['Δ mIoU'] == \
+        f'{statistics.mean(k) - statistics.mean(b):+.2f}'
+    assert row_b['Δ mIoU'] == 'baseline'
+    assert row_k['teacher mIoU'] == '40.00 ± 0.00'
+    assert row_b['min/run'] == '30' and row_k['min/run'] == '30'
+    # per-class table: the means over seeds; a class no run has is '-'
+    per_class = [line for line in text.split('Per-class IoU')[1].splitlines()
+                 if line.startswith('| BASELINE')][0]
+    cells = [c.strip() for c in per_class.strip('|').split('|')]
+    assert cells == ['BASELINE', '61.00', '90.00', '-']
+    assert '5 runs, 2.5 h of wall time' in text
+    assert 'Still to run: kd-icsd (seed 0)' in text
+    assert 'kd (seed 2)' in text and 'baseline (seed' not in text
+
+
+def test_update_markdown_errors_keep_the_file(study_tool, tmp_path):
+    rt = study_tool.RT
+    path = tmp_path / 'notes.md'
+    for body in ('no markers\n', f'{rt.END}\n{rt.BEGIN}\n',
+                 f'{rt.BEGIN}\n{rt.BEGIN}\n{rt.END}\n'):
+        path.write_text(body)
+        with pytest.raises(rt.RunError, match='left unchanged'):
+            rt.update_markdown(str(path), 'table')
+        assert path.read_text() == body
+    new = tmp_path / 'new.md'
+    rt.update_markdown(str(new), 'table\n')
+    assert new.read_text() == f'{rt.BEGIN}\ntable\n{rt.END}\n'
+
+
+def test_bad_summaries(study_tool, tmp_path):
+    rt = study_tool.RT
+    cases = {'missing.json': 'no such run summary',
+             'broken.json': 'not JSON', 'list.json': 'expected a JSON object',
+             'partial.json': r"without \['seed', 'iter'"}
+    (tmp_path / 'broken.json').write_text('{"config": ')
+    (tmp_path / 'list.json').write_text('[]')
+    (tmp_path / 'partial.json').write_text(json.dumps(dict(
+        config='c', method='m', distill=False, mIoU=1, aAcc=2, mAcc=3)))
+    for name, message in cases.items():
+        with pytest.raises(rt.RunError, match=message):
+            rt.read_summary(str(tmp_path / name))
+
+
+def test_failed_training_keeps_wall_time_and_resumes(study_tool, tmp_path,
+                                                     monkeypatch):
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    work_dir = study.work_dir('kd', 1)
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1)
+
+    monkeypatch.setattr(study_tool.subprocess, 'run', fake_run)
+    with pytest.raises(RuntimeError, match=r'exit 1.*kd_seed1\.log'):
+        study.train('cfg.py', work_dir, ['randomness.seed=1'])
+    assert '--resume' not in calls[0]
+    (tmp_path / 'work' / 'kd_seed1' / 'iter_300.pth').write_bytes(b'')
+    with pytest.raises(RuntimeError):
+        study.train('cfg.py', work_dir, ['randomness.seed=1'])
+    assert calls[1][calls[1].index('--work-dir') + 1] == work_dir
+    assert '--resume' in calls[1]
+    assert calls[1][-1] == 'randomness.seed=1'
+    with open(osp.join(work_dir, 'wall_time.json')) as f:
+        assert len(json.load(f)) == 2
+
+
+def last_val(work_dir):
+    paths = sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json'))
+    with open(paths[-1]) as f:
+        records = [json.loads(line) for line in f]
+    return [r for r in records if 'mIoU' in r][-1]
+
+
+def test_real_study_on_camvid(camvid_root, tmp_path):
+    """Teacher (the R18 student config, to be quick) and the baseline and
+    KD rows, seed 0, two iterations each on a few real images; then a
+    second call that trains nothing and one that only re-summarizes."""
+    work, out = tmp_path / 'work', tmp_path / 'out'
+    args = [SCRIPT, '--work-root', str(work), '--out', str(out), '--rows',
+            'baseline', 'kd', '--seeds', '0', '--teacher-config',
+            osp.join(REPO, STUDENT), '--cfg-options',
+            *data_options(camvid_root, 2)]
+    first = run(*args)
+    teacher = json.loads((out / 'teacher.json').read_text())
+    assert teacher['mIoU'] == last_val(work / 'teacher')['mIoU']
+    assert teacher['iter'] == 2 and not teacher['distill']
+    for row in ('baseline', 'kd'):
+        summary = json.loads((out / 'runs' / f'{row}_seed0.json').read_text())
+        val = last_val(work / f'{row}_seed0')
+        assert summary['row'] == row and summary['seed'] == 0
+        assert summary['iter'] == 2
+        for m in ('mIoU', 'aAcc', 'mAcc'):
+            assert summary[m] == val[m]
+        with open(work / f'{row}_seed0' / 'wall_time.json') as f:
+            times = json.load(f)
+        assert len(times) == 1 and summary['wall_time_s'] == times[0] > 0
+        assert summary['distill'] == (row == 'kd')
+        assert not math.isnan(summary['IoU.sky'])
+    kd = json.loads((out / 'runs' / 'kd_seed0.json').read_text())
+    assert kd['teacher/mIoU'] == teacher['mIoU']
+    assert kd['teacher_ckpt'] == osp.join('teacher', 'iter_2.pth')
+    assert f'model.teacher_ckpt={work}/teacher/iter_2.pth' in first.stdout
+    readme = (out / 'README.md').read_text()
+    assert '| KD ' in readme and '| deeplabv3plus_r18-d8 ' in readme
+    stamps = sorted(glob.glob(f'{work}/*/2*'))
+    # everything done: nothing trains
+    second = run(*args)
+    assert '2 of 2 runs done' in second.stdout
+    assert sorted(glob.glob(f'{work}/*/2*')) == stamps
+    # a finished work dir without its summary is summarized, not retrained
+    (out / 'runs' / 'kd_seed0.json').unlink()
+    run(*args)
+    assert json.loads((out / 'runs' / 'kd_seed0.json').read_text()) == kd
+    assert sorted(glob.glob(f'{work}/*/2*')) == stamps

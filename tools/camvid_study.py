@@ -1,0 +1,405 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""Run the seeded CamVid study, or the part of it that is missing.
+
+Does AICSD help a DeepLabV3+ R18-D8 student on real CamVid, and with which
+ALW settings? Every row trains the same student config (600 iterations,
+batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
+0, 1, 2 (``randomness.seed``):
+
+1. The teacher: DeepLabV3+ R101-D16-MG124, 1600 iterations, seed 0, in
+   ``WORK_ROOT/teacher`` (trained here if its last checkpoint is missing,
+   resumed if it stopped part-way). Its summary: ``OUT/teacher.json``.
+2. Stage 1: every row of ``ROWS`` with seed 0.
+3. Stage 2: seeds 1 and 2 of ``STAGE2_ROWS`` and of the AICSD variant
+   (``AICSD_VARIANTS``) with the best seed-0 val mIoU, once all of them have
+   a seed-0 run.
+
+A finished run leaves ``OUT/runs/<row>_seed<seed>.json``: the row
+``tools/analysis_tools/results_table.py`` reads from the work dir (its last
+validation: the last checkpoint counts, never the best), plus the study row,
+the teacher checkpoint and its val metrics (``teacher/mIoU``...), the wall
+time of the ``tools/train.py`` calls (``wall_time_s``), the options and the
+software versions. A run with a summary is never trained again; a work dir
+that finished without one is only summarized; one that stopped is resumed
+(``--resume``). After each run, ``results_table.py``'s tables (mean +- std
+over seeds, per-class IoU) are written into ``OUT/README.md`` between its
+marker lines, with the runs still missing.
+
+Examples::
+
+    # everything missing, in order (about 30 min per student run and 2.5 h
+    # for the teacher on 2 CPU cores)
+    python tools/camvid_study.py --work-root /data/camvid_study
+    # what is done and what would run, without running it
+    python tools/camvid_study.py --work-root /data/camvid_study --dry-run
+    # at most two runs now, of the baseline and KD rows only
+    python tools/camvid_study.py --work-root /data/camvid_study \\
+        --rows baseline kd --max-runs 2
+
+Checkpoints stay in ``WORK_ROOT`` (keep it outside the repository); only
+the small summaries in ``OUT`` are meant to be committed.
+"""
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import mmcv
+import mmengine
+import torch
+from mmengine.config import Config, DictAction
+
+import mmseg
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+STUDENT = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240'
+TEACHER = ('configs/deeplabv3plus/'
+           'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
+# study row -> config, in the order stage 1 runs them
+ROWS = {
+    'baseline': f'configs/deeplabv3plus/{STUDENT}.py',
+    'kd': f'configs/kd/kd_{STUDENT}.py',
+    'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
+    'aicsd-ne50': f'configs/aicsd/aicsd-ne50_{STUDENT}.py',  # N_e = 50
+    'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
+    'icsd': f'configs/aicsd/icsd_{STUDENT}.py',
+    'aicsd-exp-ne50': f'configs/aicsd/aicsd-exp-ne50_{STUDENT}.py',
+    'cwd': f'configs/cwd/cwd_{STUDENT}.py',
+    'i2ckd': f'configs/i2ckd/i2ckd_{STUDENT}.py',
+    'idd': f'configs/idd/idd_{STUDENT}.py',
+}
+SEEDS = (0, 1, 2)
+STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd')
+AICSD_VARIANTS = ('aicsd-ne50', 'aicsd', 'aicsd-exp-ne50')
+
+
+def results_table():
+    """tools/analysis_tools/results_table.py as a module."""
+    path = osp.join(REPO, 'tools', 'analysis_tools', 'results_table.py')
+    spec = importlib.util.spec_from_file_location('results_table', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RT = results_table()
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Work root, output folder, row and seed selection."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--work-root', default='work_dirs/camvid_study',
+        help='work dirs of the teacher and the runs (checkpoints: keep it '
+        'outside the repository)')
+    parser.add_argument(
+        '--out', default=osp.join(REPO, 'docs', 'results', 'camvid'),
+        help='where the summaries (runs/*.json, teacher.json) and '
+        'README.md are written')
+    parser.add_argument('--rows', nargs='+', choices=list(ROWS),
+                        help='run only these rows (default: all)')
+    parser.add_argument('--seeds', nargs='+', type=int, choices=SEEDS,
+                        help='run only these seeds (default: all)')
+    parser.add_argument('--max-runs', type=int,
+                        help='stop after this many student runs')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print what is done and what would run')
+    parser.add_argument(
+        '--teacher-config', default=TEACHER,
+        help='config of the teacher (default: the study teacher)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        help='passed to every tools/train.py call, teacher included, and '
+        'recorded in the summaries (the study itself uses none)')
+    return parser.parse_args(argv)
+
+
+class Study:
+    """The study's files: which runs are done, what runs next, and the
+    runs themselves.
+
+    Args:
+        work_root: Folder of the work dirs (``teacher``, ``<row>_seed<n>``).
+        out: Folder of ``teacher.json``, ``runs/*.json`` and ``README.md``.
+        teacher_config: Path of the teacher's config, relative to the
+            repository or absolute.
+        cfg_options: ``KEY=VALUE`` strings for every ``tools/train.py``.
+    """
+
+    def __init__(self, work_root: str, out: str, teacher_config: str = TEACHER,
+                 cfg_options=()):
+        self.work_root = osp.abspath(work_root)
+        self.out = osp.abspath(out)
+        self.teacher_config = osp.join(REPO, teacher_config)
+        self.cfg_options = list(cfg_options)
+
+    # ---- files -------------------------------------------------------
+    def summary_path(self, row: str, seed: int) -> str:
+        return osp.join(self.out, 'runs', f'{row}_seed{seed}.json')
+
+    def work_dir(self, row: str, seed: int) -> str:
+        return osp.join(self.work_root, f'{row}_seed{seed}')
+
+    def summary(self, row: str, seed: int):
+        """The run's summary dict, or None if it has none yet."""
+        path = self.summary_path(row, seed)
+        return RT.read_summary(path) if osp.isfile(path) else None
+
+    # ---- plan --------------------------------------------------------
+    def best_aicsd(self):
+        """The AICSD variant with the best seed-0 val mIoU (ties: the
+        first in ``AICSD_VARIANTS``), or None while one lacks a seed-0
+        run."""
+        scores = {}
+        for row in AICSD_VARIANTS:
+            summary = self.summary(row, 0)
+            if summary is None:
+                return None
+            scores[row] = summary['mIoU']
+        return max(AICSD_VARIANTS, key=lambda row: scores[row])
+
+    def plan(self, rows=None, seeds=None):
+        """All study runs in order, as ``(row, seed)``, and a note on the
+        stage-2 AICSD variant.
+
+        Args:
+            rows: Only these rows (None: all).
+            seeds: Only these seeds (None: all).
+
+        Returns:
+            ``(runs, note)``: stage 1 (every row, seed 0), then stage 2
+            (seeds 1, 2 of ``STAGE2_ROWS`` and of :meth:`best_aicsd`, if
+            known); ``note`` says which variant stage 2 takes and why.
+        """
+        best = self.best_aicsd()
+        stage2 = list(STAGE2_ROWS) + ([best] if best else [])
+        runs = [(row, 0) for row in ROWS]
+        runs += [(row, seed) for seed in SEEDS[1:] for row in stage2]
+        runs = [(r, s) for r, s in runs
+                if (rows is None or r in rows)
+                and (seeds is None or s in seeds)]
+        if best:
+            mious = {r: self.summary(r, 0)['mIoU'] for r in AICSD_VARIANTS}
+            note = (f'stage 2 AICSD variant: {best} (seed-0 val mIoU ' +
+                    ', '.join(f'{r} {m:.2f}' for r, m in mious.items()) +
+                    ')')
+        else:
+            note = ('stage 2 AICSD variant: chosen once '
+                    f'{", ".join(AICSD_VARIANTS)} have seed-0 runs')
+        return runs, note
+
+    # ---- training ----------------------------------------------------
+    @staticmethod
+    def distills(row: str) -> bool:
+        """Whether the row's config is a distillation (needs the
+        teacher)."""
+        cfg = Config.fromfile(osp.join(REPO, ROWS[row]))
+        return cfg.model.type == RT.DISTILL_TYPE
+
+    def max_iters(self, config: str) -> int:
+        """``train_cfg.max_iters`` of a config with the study's options."""
+        cfg = Config.fromfile(config)
+        options = argparse.ArgumentParser()
+        options.add_argument('--o', nargs='+', action=DictAction, default={})
+        cfg.merge_from_dict(
+            options.parse_args(['--o', *self.cfg_options]).o
+            if self.cfg_options else {})
+        return cfg.train_cfg.max_iters
+
+    def train(self, config: str, work_dir: str, options) -> None:
+        """Run ``tools/train.py`` (``--resume`` if the work dir holds a
+        checkpoint), its output in ``<work_dir>.log``; add its wall time to
+        ``<work_dir>/wall_time.json``.
+
+        Raises:
+            RuntimeError: If it fails; names the log. What the run wrote
+                (checkpoints, wall time) is kept for a resume.
+        """
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+               '--work-dir', work_dir]
+        if RT.last_checkpoint(work_dir) is not None:
+            cmd.append('--resume')
+        cmd += ['--cfg-options', *options, *self.cfg_options]
+        log = f'{work_dir}.log'
+        os.makedirs(work_dir, exist_ok=True)
+        print('camvid_study: ' + ' '.join(cmd) + f' > {log}', flush=True)
+        start = time.monotonic()
+        with open(log, 'a') as f:
+            proc = subprocess.run(cmd, cwd=REPO, stdout=f,
+                                  stderr=subprocess.STDOUT)
+        times_path = osp.join(work_dir, 'wall_time.json')
+        times = []
+        if osp.isfile(times_path):
+            with open(times_path) as f:
+                times = json.load(f)
+        with open(times_path, 'w') as f:
+            json.dump(times + [time.monotonic() - start], f)
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f'tools/train.py failed (exit {proc.returncode}) for '
+                f'{config}; see {log}. Run this script again to resume.')
+
+    def finished_row(self, config: str, work_dir: str):
+        """results_table's row of a work dir whose last validation is at
+        its last iteration, else None."""
+        try:
+            row = RT.read_run(work_dir)
+        except RT.RunError:
+            return None
+        return row if row['iter'] == self.max_iters(config) else None
+
+    def describe(self, row: dict, work_dir: str) -> dict:
+        """A results_table row plus wall time, options and versions."""
+        times_path = osp.join(work_dir, 'wall_time.json')
+        wall = None
+        if osp.isfile(times_path):
+            with open(times_path) as f:
+                wall = sum(json.load(f))
+        row = dict(row, work_dir=osp.relpath(work_dir, self.work_root))
+        row.update(
+            wall_time_s=wall, cfg_options=' '.join(self.cfg_options),
+            torch=torch.__version__, mmcv=mmcv.__version__,
+            mmseg=mmseg.__version__, mmengine=mmengine.__version__,
+            cpus=os.cpu_count(),
+            omp_num_threads=os.environ.get('OMP_NUM_THREADS'))
+        return row
+
+    def write_json(self, path: str, data: dict) -> None:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(data, f, indent=1)
+            f.write('\n')
+        os.replace(tmp, path)  # a summary is whole or absent
+
+    def teacher(self, dry_run: bool = False):
+        """The teacher's checkpoint and summary, training it if needed.
+
+        Returns:
+            ``(checkpoint path, summary dict)``; ``(None, None)`` in a dry
+            run that would train it.
+        """
+        work_dir = osp.join(self.work_root, 'teacher')
+        row = self.finished_row(self.teacher_config, work_dir)
+        if row is None:
+            if dry_run:
+                print(f'camvid_study: would train the teacher in {work_dir}')
+                return None, None
+            self.train(self.teacher_config, work_dir, ['randomness.seed=0'])
+            row = self.finished_row(self.teacher_config, work_dir)
+            if row is None:
+                raise RuntimeError(f'the teacher in {work_dir} did not '
+                                   'finish its last validation')
+        summary = self.describe(row, work_dir)
+        path = osp.join(self.out, 'teacher.json')
+        if osp.isfile(path):
+            old = RT.read_summary(path)
+            if abs(old['mIoU'] - summary['mIoU']) > 1e-6:
+                print(f'camvid_study: the teacher in {work_dir} has val mIoU '
+                      f'{summary["mIoU"]:.2f}, the summary {path} '
+                      f'{old["mIoU"]:.2f} (a retrained teacher); the summary '
+                      'is replaced', file=sys.stderr)
+        if not dry_run:
+            self.write_json(path, summary)
+        return RT.last_checkpoint(work_dir), summary
+
+    def run(self, row: str, seed: int, teacher_ckpt: str,
+            teacher: dict) -> dict:
+        """Train (or resume, or only summarize) one run and write its
+        summary; returns it."""
+        config = osp.join(REPO, ROWS[row])
+        work_dir = self.work_dir(row, seed)
+        done = self.finished_row(config, work_dir)
+        if done is None:
+            options = [f'randomness.seed={seed}']
+            if self.distills(row):
+                options += [f'model.teacher={self.teacher_config}',
+                            f'model.teacher_ckpt={teacher_ckpt}']
+            self.train(config, work_dir, options)
+            done = self.finished_row(config, work_dir)
+            if done is None:
+                raise RuntimeError(f'{work_dir}: finished without a '
+                                   'validation at its last iteration')
+        if done['seed'] != seed:
+            raise RuntimeError(f'{work_dir}: logged seed {done["seed"]}, '
+                               f'expected {seed}')
+        summary = self.describe(done, work_dir)
+        summary['row'] = row
+        if done['distill']:
+            summary['teacher_ckpt'] = osp.relpath(teacher_ckpt,
+                                                  self.work_root)
+            for m in RT.METRICS:  # same checkpoint, same val images
+                summary.setdefault(f'teacher/{m}', teacher[m])
+        self.write_json(self.summary_path(row, seed), summary)
+        return summary
+
+    # ---- table -------------------------------------------------------
+    def write_readme(self) -> str:
+        """results_table's tables of every summary (rows in ``ROWS``
+        order, baseline first) and the missing runs, into
+        ``OUT/README.md``; returns the text."""
+        paths = [self.summary_path(r, s) for r in ROWS for s in SEEDS
+                 if osp.isfile(self.summary_path(r, s))]
+        if not paths:
+            return ''
+        import pandas as pd
+        runs = pd.DataFrame([RT.read_summary(p) for p in paths])
+        baseline = self.summary('baseline', 0) or {}
+        table = RT.aggregate(runs, baseline.get('config'))
+        text = RT.tables_markdown(runs, table, per_class=True)
+        missing, note = self.plan()
+        missing = [f'{r} (seed {s})' for r, s in missing
+                   if not osp.isfile(self.summary_path(r, s))]
+        text += ('\n\nStill to run: ' + (', '.join(missing) or 'none') +
+                 f'; {note}.')
+        RT.update_markdown(osp.join(self.out, 'README.md'), text + '\n')
+        return text
+
+
+def main(argv=None) -> None:
+    """Train the teacher if needed, then every missing run in order."""
+    args = parse_args(argv)
+    study = Study(args.work_root, args.out, args.teacher_config,
+                  args.cfg_options)
+    try:
+        teacher_ckpt = teacher = None  # trained when a run needs it
+        if args.dry_run:
+            study.teacher(dry_run=True)
+        done = 0
+        while True:  # re-plan after each run: stage 2 may have grown
+            runs, note = study.plan(args.rows, args.seeds)
+            todo = [(r, s) for r, s in runs if study.summary(r, s) is None]
+            if done == 0 or not todo:
+                print(f'camvid_study: {len(runs) - len(todo)} of {len(runs)} '
+                      f'runs done; {note}')
+            if args.dry_run:
+                for row, seed in todo:
+                    print(f'camvid_study: to run: {row} seed {seed}, '
+                          f'{ROWS[row]} in {study.work_dir(row, seed)}')
+                break
+            if not todo:
+                break
+            if args.max_runs is not None and done >= args.max_runs:
+                print(f'camvid_study: --max-runs {args.max_runs} reached')
+                break
+            row, seed = todo[0]
+            if teacher is None and study.distills(row):
+                teacher_ckpt, teacher = study.teacher()
+            summary = study.run(row, seed, teacher_ckpt, teacher)
+            done += 1
+            print(f'camvid_study: {row} seed {seed}: val mIoU '
+                  f'{summary["mIoU"]:.2f}', flush=True)
+            study.write_readme()
+        if not args.dry_run:
+            print(study.write_readme())
+    except (RuntimeError, RT.RunError) as e:
+        sys.exit(f'camvid_study: {e}')
+
+
+if __name__ == '__main__':
+    main()
