@@ -367,9 +367,10 @@ def main(argv=None) -> None:
     study = Study(args.work_root, args.out, args.teacher_config,
                   args.cfg_options)
     try:
-        teacher_ckpt = teacher = None  # trained when a run needs it
-        if args.dry_run:
-            study.teacher(dry_run=True)
+        runs, _ = study.plan(args.rows, args.seeds)
+        teacher_ckpt = teacher = None  # first, if any run needs it
+        if any(study.distills(r) for r, _ in runs):
+            teacher_ckpt, teacher = study.teacher(args.dry_run)
         done = 0
         while True:  # re-plan after each run: stage 2 may have grown
             runs, note = study.plan(args.rows, args.seeds)
@@ -388,8 +389,6 @@ def main(argv=None) -> None:
                 print(f'camvid_study: --max-runs {args.max_runs} reached')
                 break
             row, seed = todo[0]
-            if teacher is None and study.distills(row):
-                teacher_ckpt, teacher = study.teacher()
             summary = study.run(row, seed, teacher_ckpt, teacher)
             done += 1
             print(f'camvid_study: {row} seed {seed}: val mIoU '
