@@ -7,6 +7,7 @@ import glob
 import importlib.util
 import json
 import math
+import os
 import os.path as osp
 import statistics
 import subprocess
@@ -170,6 +171,16 @@ def test_failed_training_keeps_wall_time_and_resumes(study_tool, tmp_path,
     with open(osp.join(work_dir, 'wall_time.json')) as f:
         assert len(json.load(f)) == 2
 
+    def interrupted(cmd, **kw):  # Ctrl-C, or SIGTERM in main()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study_tool.subprocess, 'run', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        study.train('cfg.py', work_dir, ['randomness.seed=1'])
+    with open(osp.join(work_dir, 'wall_time.json')) as f:
+        times = json.load(f)
+    assert len(times) == 3 and all(t >= 0 for t in times)
+
 
 def last_val(work_dir):
     paths = sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json'))
@@ -220,3 +231,38 @@ def test_real_study_on_camvid(study_tool, camvid_root, tmp_path, capsys):
     assert '1 of 2 runs done' in capsys.readouterr().out
     assert json.loads((out / 'runs' / 'kd_seed0.json').read_text()) == kd
     assert sorted(glob.glob(f'{work}/*/2*')) == stamps
+
+
+def test_lock_keeps_a_second_process_off_a_run(study_tool, tmp_path,
+                                                monkeypatch, capsys):
+    work, out = tmp_path / 'work', tmp_path / 'out'
+    study = study_tool.Study(work, out)
+    work_dir = study.work_dir('baseline', 1)
+    lock = tmp_path / 'work' / 'baseline_seed1.lock'
+    lock.parent.mkdir()
+    calls = []
+    monkeypatch.setattr(study_tool.subprocess, 'run',
+                        lambda cmd, **kw: calls.append(cmd))
+    with subprocess.Popen(['sleep', '60']) as other:
+        lock.write_text(f'{other.pid} {study_tool.boot_id()}\n')
+        assert study.holder(work_dir) == f'pid {other.pid}'
+        with pytest.raises(study_tool.Busy, match=f'pid {other.pid}'):
+            study.train('cfg.py', work_dir, [])
+        study_tool.main(['--work-root', str(work), '--out', str(out),
+                         '--rows', 'baseline', '--seeds', '1'])
+        printed = capsys.readouterr().out
+        assert f'baseline seed 1: being trained by pid {other.pid}' in printed
+        assert '0 of 1 runs done' in printed
+        assert calls == [] and lock.exists()
+        other.kill()
+    # a dead holder, or one of another boot: stale, removed
+    lock.write_text(f'{other.pid} {study_tool.boot_id()}\n')
+    assert study.holder(work_dir) is None and not lock.exists()
+    lock.write_text(f'{os.getppid()} another-boot\n')
+    assert study.holder(work_dir) is None and not lock.exists()
+    # a failed run releases its lock
+    monkeypatch.setattr(study_tool.subprocess, 'run',
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 2))
+    with pytest.raises(RuntimeError, match='exit 2'):
+        study.train('cfg.py', work_dir, [])
+    assert not lock.exists()

@@ -45,6 +45,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 import time
@@ -117,6 +118,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='passed to every tools/train.py call, teacher included, and '
         'recorded in the summaries (the study itself uses none)')
     return parser.parse_args(argv)
+
+
+class Busy(RuntimeError):
+    """A work dir that another live study process is training."""
+
+
+def boot_id() -> str:
+    """This boot of this machine (Linux), to tell a live lock holder from
+    a stale one; '' where unknown."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            return f.read().strip()
+    except OSError:
+        return ''
 
 
 class Study:
@@ -211,15 +226,57 @@ class Study:
             if self.cfg_options else {})
         return cfg.train_cfg.max_iters
 
+    def holder(self, work_dir: str):
+        """``'pid N'`` of the live process that holds ``<work_dir>.lock``,
+        else None (a lock of a dead process, or of an earlier boot, is
+        stale and removed)."""
+        lock = f'{work_dir}.lock'
+        try:
+            with open(lock) as f:
+                pid, boot = f.read().split()[:2]
+        except (OSError, ValueError):
+            return None
+        if boot == boot_id() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                return f'pid {pid}'
+            except ProcessLookupError:
+                pass
+            except PermissionError:  # alive, another user's
+                return f'pid {pid}'
+        if int(pid) != os.getpid():
+            os.remove(lock)
+        return None
+
     def train(self, config: str, work_dir: str, options) -> None:
         """Run ``tools/train.py`` (``--resume`` if the work dir holds a
         checkpoint), its output in ``<work_dir>.log``; add its wall time to
-        ``<work_dir>/wall_time.json``.
+        ``<work_dir>/wall_time.json``. ``<work_dir>.lock`` (pid, boot id)
+        keeps other study processes off the run meanwhile.
 
         Raises:
+            Busy: If another live study process holds the work dir.
             RuntimeError: If it fails; names the log. What the run wrote
                 (checkpoints, wall time) is kept for a resume.
         """
+        holder = self.holder(work_dir)
+        if holder is not None:
+            raise Busy(f'{work_dir} is being trained by {holder}')
+        os.makedirs(self.work_root, exist_ok=True)
+        try:
+            fd = os.open(f'{work_dir}.lock',
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        except FileExistsError as e:
+            raise Busy(f'{work_dir} is being trained by another study '
+                       'process') from e
+        with os.fdopen(fd, 'w') as f:
+            f.write(f'{os.getpid()} {boot_id()}\n')
+        try:
+            self._train(config, work_dir, options)
+        finally:
+            os.remove(f'{work_dir}.lock')
+
+    def _train(self, config: str, work_dir: str, options) -> None:
         cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
                '--work-dir', work_dir]
         if RT.last_checkpoint(work_dir) is not None:
@@ -229,16 +286,18 @@ class Study:
         os.makedirs(work_dir, exist_ok=True)
         print('camvid_study: ' + ' '.join(cmd) + f' > {log}', flush=True)
         start = time.monotonic()
-        with open(log, 'a') as f:
-            proc = subprocess.run(cmd, cwd=REPO, stdout=f,
-                                  stderr=subprocess.STDOUT)
-        times_path = osp.join(work_dir, 'wall_time.json')
-        times = []
-        if osp.isfile(times_path):
-            with open(times_path) as f:
-                times = json.load(f)
-        with open(times_path, 'w') as f:
-            json.dump(times + [time.monotonic() - start], f)
+        try:  # an interrupted call (Ctrl-C, SIGTERM) counts its time too
+            with open(log, 'a') as f:
+                proc = subprocess.run(cmd, cwd=REPO, stdout=f,
+                                      stderr=subprocess.STDOUT)
+        finally:
+            times_path = osp.join(work_dir, 'wall_time.json')
+            times = []
+            if osp.isfile(times_path):
+                with open(times_path) as f:
+                    times = json.load(f)
+            with open(times_path, 'w') as f:
+                json.dump(times + [time.monotonic() - start], f)
         if proc.returncode != 0:
             raise RuntimeError(
                 f'tools/train.py failed (exit {proc.returncode}) for '
@@ -364,20 +423,33 @@ class Study:
 def main(argv=None) -> None:
     """Train the teacher if needed, then every missing run in order."""
     args = parse_args(argv)
+    # SIGTERM as Ctrl-C: tools/train.py is stopped, its wall time recorded
+    sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     study = Study(args.work_root, args.out, args.teacher_config,
                   args.cfg_options)
     try:
         runs, _ = study.plan(args.rows, args.seeds)
         teacher_ckpt = teacher = None  # first, if any run needs it
         if any(study.distills(r) for r, _ in runs):
-            teacher_ckpt, teacher = study.teacher(args.dry_run)
+            try:
+                teacher_ckpt, teacher = study.teacher(args.dry_run)
+            except Busy as e:
+                raise Busy(f'the teacher: {e}; meanwhile, rows that need '
+                           'no teacher can run (--rows baseline)') from e
         done = 0
         while True:  # re-plan after each run: stage 2 may have grown
             runs, note = study.plan(args.rows, args.seeds)
             todo = [(r, s) for r, s in runs if study.summary(r, s) is None]
+            busy = [(r, s) for r, s in todo
+                    if study.holder(study.work_dir(r, s)) is not None]
+            for row, seed in busy:
+                print(f'camvid_study: {row} seed {seed}: being trained by '
+                      f'{study.holder(study.work_dir(row, seed))}; skipped')
+            todo = [run for run in todo if run not in busy]
             if done == 0 or not todo:
-                print(f'camvid_study: {len(runs) - len(todo)} of {len(runs)} '
-                      f'runs done; {note}')
+                finished = len(runs) - len(todo) - len(busy)
+                print(f'camvid_study: {finished} of {len(runs)} runs done; '
+                      f'{note}')
             if args.dry_run:
                 for row, seed in todo:
                     print(f'camvid_study: to run: {row} seed {seed}, '
@@ -389,7 +461,11 @@ def main(argv=None) -> None:
                 print(f'camvid_study: --max-runs {args.max_runs} reached')
                 break
             row, seed = todo[0]
-            summary = study.run(row, seed, teacher_ckpt, teacher)
+            try:
+                summary = study.run(row, seed, teacher_ckpt, teacher)
+            except Busy as e:  # claimed by another process since the plan
+                print(f'camvid_study: {e}; skipped')
+                continue
             done += 1
             print(f'camvid_study: {row} seed {seed}: val mIoU '
                   f'{summary["mIoU"]:.2f}', flush=True)
@@ -398,6 +474,10 @@ def main(argv=None) -> None:
             print(study.write_readme())
     except (RuntimeError, RT.RunError) as e:
         sys.exit(f'camvid_study: {e}')
+    except KeyboardInterrupt:
+        sys.exit('camvid_study: interrupted; run it again to resume')
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
 
 
 if __name__ == '__main__':
