@@ -482,7 +482,8 @@ def tables_markdown(runs: pd.DataFrame, table: pd.DataFrame,
                  per_class_markdown(runs, table))
     if 'wall_time_s' in runs:
         hours = runs['wall_time_s'].sum() / 3600
-        text += (f'\n\n{len(runs)} runs, {hours:.1f} h of wall time in all '
+        runs_text = f'{len(runs)} run' + ('s' if len(runs) != 1 else '')
+        text += (f'\n\n{runs_text}, {hours:.1f} h of wall time in all '
                  "(sum of the summaries' wall_time_s).")
     return text
 
