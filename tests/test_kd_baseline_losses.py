@@ -343,6 +343,26 @@ def test_cwd_hand_worked():
         4 * kl_tau2 / 2, rel=1e-6)
 
 
+def test_cwd_not_negative_for_near_equal_maps():
+    # Maps 1e-3 apart over N = 96 * 96 positions: the true KL is 3.2e-8
+    # (float64), below the float32 rounding of the log-normaliser (log N =
+    # 9.2, one ulp = 9.5e-7), and the plain float32 sum comes out negative.
+    # A KL is >= 0: the loss clamps each channel's KL at 0. (Found by the
+    # property test in test_loss_properties.py under one thread.)
+    g = torch.Generator().manual_seed(1)
+    teacher = torch.randn(1, 1, 96, 96, generator=g) * 1e-3
+    student = teacher + torch.randn(1, 1, 96, 96, generator=g) * 1e-3
+    log_p_s = F.log_softmax(student.flatten(2) / 4, dim=-1)
+    log_p_t = F.log_softmax(teacher.flatten(2) / 4, dim=-1)
+    plain = F.kl_div(log_p_s, log_p_t, reduction='sum', log_target=True)
+    assert plain < 0, plain  # the case still shows the rounding
+    lt = F.log_softmax(teacher.double().flatten(2) / 4, dim=-1)
+    ls = F.log_softmax(student.double().flatten(2) / 4, dim=-1)
+    exact = (lt.exp() * (lt - ls)).sum().item()
+    assert exact == pytest.approx(3.19e-8, rel=0.01)
+    assert cwd_loss(student, teacher, tau=4.0).item() == 0.0
+
+
 def test_pixel_kd_ignore_hand_worked():
     # 2 pixels: pixel 0 teacher softmax [1/4, 3/4] vs uniform student,
     # KL = 0.130812; pixel 1 (teacher [0, 10], KL about 0.69) is labelled

@@ -40,7 +40,9 @@ def cwd_loss(student: Tensor, teacher: Tensor, tau: float = 1.0) -> Tensor:
     overflows at real N), so it is zero when student equals teacher, and
     finite for infinite logits: a -inf region has zero probability, a map
     that is -inf everywhere counts as uniform (see
-    :func:`.utils.finite_log_softmax`). NaN input gives a NaN loss.
+    :func:`.utils.finite_log_softmax`). NaN input gives a NaN loss. Each
+    channel's KL is clamped at 0: for near-equal maps float32 rounding of
+    the log-normaliser (about 1e-6 at real N) can leave it slightly below.
 
     Args:
         student (Tensor): Student logits or features, (B, C, H_s, W_s).
@@ -74,9 +76,12 @@ def cwd_loss(student: Tensor, teacher: Tensor, tau: float = 1.0) -> Tensor:
             student.float(), teacher.detach().float(), match_channels=False)
         log_p_s = finite_log_softmax(student.flatten(2) / tau, dim=-1)
         log_p_t = finite_log_softmax(teacher.flatten(2) / tau, dim=-1)
-        kl = F.kl_div(log_p_s, log_p_t, reduction='sum', log_target=True)
+        # KL(p_t || p_s) per (b, c): a sum over H*W positions, where float32
+        # rounding of near-equal maps can leave about -1e-6; a KL is >= 0.
+        kl = F.kl_div(log_p_s, log_p_t, reduction='none',
+                      log_target=True).sum(-1).clamp_min(0)
         B, C = log_p_s.shape[:2]
-        return kl * tau**2 / (B * C)
+        return kl.sum() * tau**2 / (B * C)
 
 
 @MODELS.register_module()
