@@ -33,7 +33,7 @@ setup(
         'numpy',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'hypothesis>=6'],
+        'tests': ['pytest>=7', 'pytest-xdist>=3', 'hypothesis>=6'],
         'benchmarks': ['matplotlib>=3.5'],
         'analysis': ['pandas>=2', 'tabulate'],
     },

@@ -3,12 +3,25 @@ import os
 import os.path as osp
 
 import pytest
+import torch
 from mmseg.utils import register_all_modules
 
 import mmseg_aicsd  # noqa: F401  (registers the plugin's modules)
 
 # build from the mmseg registries, as a runner with default_scope='mmseg'
 register_all_modules(init_default_scope=True)
+
+# Under pytest-xdist (`-n N`), N workers share the cores: each worker, and
+# the tools/train.py subprocesses it starts, gets cores // N intra-op
+# threads. N processes of torch's default (all cores) each would
+# oversubscribe the CPU and run every test several times slower.
+if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+    _threads = str(max(
+        1, len(os.sched_getaffinity(0)) //
+        int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
+    for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[_var] = _threads
+    torch.set_num_threads(int(_threads))
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.
