@@ -222,10 +222,14 @@ def test_real_study_on_camvid(study_tool, camvid_root, tmp_path, capsys):
     readme = (out / 'README.md').read_text()
     assert '| KD ' in readme and 'Still to run: baseline (seed 0)' in readme
     stamps = sorted(glob.glob(f'{work}/*/2*'))
-    # in this process from here (no training expected): everything done
-    study_tool.main(args[1:])
+    # in this process from here (no training expected): everything done;
+    # the teacher's summary stays the one written when it finished, not
+    # one with this call's options
+    teacher_text = (out / 'teacher.json').read_text()
+    study_tool.main(args[1:] + ['default_hooks.logger.interval=2'])
     assert '1 of 1 runs done' in capsys.readouterr().out
     assert sorted(glob.glob(f'{work}/*/2*')) == stamps
+    assert (out / 'teacher.json').read_text() == teacher_text
     # a finished work dir without its summary is summarized, not retrained
     (out / 'runs' / 'kd_seed0.json').unlink()
     study_tool.main(args[1:])
