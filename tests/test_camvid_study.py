@@ -118,6 +118,26 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert '5 runs, 2.5 h of wall time' in text
     assert 'Still to run: kd-icsd (seed 0)' in text
     assert 'kd (seed 2)' in text and 'baseline (seed' not in text
+    # with teacher.json: the teacher's row first in both tables, its wall
+    # time counted
+    teacher = dict(base[0], config='teacher_config', method='TEACHER',
+                   mIoU=40.0, wall_time_s=7200.0, row=None)
+    teacher.update({f'IoU.{c}': v for c, v in zip(CLASSES, (70, 95, 10))})
+    study.write_json(str(tmp_path / 'out' / 'teacher.json'), teacher)
+    text = study.write_readme()
+    overall, classes = text.split('Per-class IoU')
+    first = [line for line in overall.splitlines() if line.startswith('| ')]
+    assert first[1].startswith('| TEACHER ')  # [0]: the header
+    cells = [c.strip() for c in first[1].strip('|').split('|')]
+    row_t = dict(zip(head, cells))
+    assert row_t['n'] == '1' and row_t['mIoU'] == '40.00'
+    assert row_t['Δ mIoU'] == f'{40.0 - statistics.mean(b):+.2f}'
+    assert classes.startswith(', mean over runs (first row: the teacher)')
+    per_class = [line for line in classes.splitlines()
+                 if line.startswith('| ')]
+    assert [c.strip() for c in per_class[1].strip('|').split('|')] == \
+        ['TEACHER', '70.00', '95.00', '10.00']
+    assert '6 runs, 4.5 h of wall time' in text
 
 
 def test_update_markdown_errors_keep_the_file(study_tool, tmp_path):

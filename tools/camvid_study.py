@@ -402,18 +402,24 @@ class Study:
 
     # ---- table -------------------------------------------------------
     def write_readme(self) -> str:
-        """results_table's tables of every summary (rows in ``ROWS``
-        order, baseline first) and the missing runs, into
-        ``OUT/README.md``; returns the text."""
+        """results_table's tables of every summary (the teacher's first,
+        then rows in ``ROWS`` order, baseline first) and the missing runs,
+        into ``OUT/README.md``; returns the text."""
         paths = [self.summary_path(r, s) for r in ROWS for s in SEEDS
                  if osp.isfile(self.summary_path(r, s))]
         if not paths:
             return ''
+        teacher = osp.join(self.out, 'teacher.json')
+        if osp.isfile(teacher):  # its per-class IoU beside the students'
+            paths.insert(0, teacher)
         import pandas as pd
         runs = pd.DataFrame([RT.read_summary(p) for p in paths])
         baseline = self.summary('baseline', 0) or {}
         table = RT.aggregate(runs, baseline.get('config'))
-        text = RT.tables_markdown(runs, table, per_class=True)
+        text = RT.tables_markdown(
+            runs, table, per_class=True,
+            class_title='Per-class IoU, mean over runs (first row: the '
+            'teacher)' if osp.isfile(teacher) else None)
         missing, note = self.plan()
         missing = [f'{r} (seed {s})' for r, s in missing
                    if not osp.isfile(self.summary_path(r, s))]

@@ -472,14 +472,17 @@ def per_class_markdown(runs: pd.DataFrame, table: pd.DataFrame) -> str:
 
 
 def tables_markdown(runs: pd.DataFrame, table: pd.DataFrame,
-                    per_class: bool = False) -> str:
+                    per_class: bool = False,
+                    class_title: Optional[str] = None) -> str:
     """What the script prints: :func:`to_markdown` of ``table``, then with
-    ``per_class`` :func:`per_class_markdown`, then, where runs have a
-    ``wall_time_s``, their count and total wall time in hours."""
+    ``per_class`` :func:`per_class_markdown` under ``class_title``
+    (default: 'Per-class IoU of the student (mean over runs)'), then, where
+    runs have a ``wall_time_s``, their count and total wall time in
+    hours."""
     text = to_markdown(table)
     if per_class:
-        text += ('\n\nPer-class IoU of the student (mean over runs):\n\n' +
-                 per_class_markdown(runs, table))
+        title = class_title or 'Per-class IoU of the student (mean over runs)'
+        text += f'\n\n{title}:\n\n' + per_class_markdown(runs, table)
     if 'wall_time_s' in runs:
         hours = runs['wall_time_s'].sum() / 3600
         runs_text = f'{len(runs)} run' + ('s' if len(runs) != 1 else '')
