@@ -16,9 +16,10 @@ register_all_modules(init_default_scope=True)
 # threads. N processes of torch's default (all cores) each would
 # oversubscribe the CPU and run every test several times slower.
 if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+    _cores = (len(os.sched_getaffinity(0)) if hasattr(
+        os, 'sched_getaffinity') else os.cpu_count())  # Linux: cores allowed
     _threads = str(max(
-        1, len(os.sched_getaffinity(0)) //
-        int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
+        1, _cores // int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
     for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         os.environ[_var] = _threads
     torch.set_num_threads(int(_threads))

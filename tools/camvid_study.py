@@ -354,18 +354,18 @@ class Study:
             if row is None:
                 raise RuntimeError(f'the teacher in {work_dir} did not '
                                    'finish its last validation')
-        summary = self.describe(row, work_dir)
         path = osp.join(self.out, 'teacher.json')
         if osp.isfile(path):
             old = RT.read_summary(path)
-            if abs(old['mIoU'] - summary['mIoU']) <= 1e-6:
+            if abs(old['mIoU'] - row['mIoU']) <= 1e-6:
                 # the same teacher: keep the summary written when it
                 # finished (threads and options of the process that ran it)
                 return RT.last_checkpoint(work_dir), old
             print(f'camvid_study: the teacher in {work_dir} has val mIoU '
-                  f'{summary["mIoU"]:.2f}, the summary {path} '
+                  f'{row["mIoU"]:.2f}, the summary {path} '
                   f'{old["mIoU"]:.2f} (a retrained teacher); the summary is '
                   'replaced', file=sys.stderr)
+        summary = self.describe(row, work_dir)
         if not dry_run:
             self.write_json(path, summary)
         return RT.last_checkpoint(work_dir), summary
