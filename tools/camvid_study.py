@@ -9,10 +9,11 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
 1. The teacher: DeepLabV3+ R101-D16-MG124, 1600 iterations, seed 0, in
    ``WORK_ROOT/teacher`` (trained here if its last checkpoint is missing,
    resumed if it stopped part-way). Its summary: ``OUT/teacher.json``.
-2. Stage 1: every row of ``ROWS`` with seed 0.
+2. Stage 1: every row of ``ROWS`` with seed 0, but ``LATE_ROWS``.
 3. Stage 2: seeds 1 and 2 of ``STAGE2_ROWS`` and of the AICSD variant
    (``AICSD_VARIANTS``) with the best seed-0 val mIoU, once all of them have
    a seed-0 run.
+4. ``LATE_ROWS`` (methods beside the paper's comparison) with seed 0.
 
 A finished run leaves ``OUT/runs/<row>_seed<seed>.json``: the row
 ``tools/analysis_tools/results_table.py`` reads from the work dir (its last
@@ -61,7 +62,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STUDENT = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240'
 TEACHER = ('configs/deeplabv3plus/'
            'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
-# study row -> config, in the order stage 1 runs them
+# study row -> config, in the order of the tables and of stage 1
 ROWS = {
     'baseline': f'configs/deeplabv3plus/{STUDENT}.py',
     'kd': f'configs/kd/kd_{STUDENT}.py',
@@ -77,6 +78,8 @@ ROWS = {
 SEEDS = (0, 1, 2)
 STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd')
 AICSD_VARIANTS = ('aicsd-ne50', 'aicsd', 'aicsd-exp-ne50')
+# not rows of the paper's comparison: seed 0 after stage 2
+LATE_ROWS = ('i2ckd', 'idd')
 
 
 def results_table():
@@ -187,14 +190,16 @@ class Study:
             seeds: Only these seeds (None: all).
 
         Returns:
-            ``(runs, note)``: stage 1 (every row, seed 0), then stage 2
-            (seeds 1, 2 of ``STAGE2_ROWS`` and of :meth:`best_aicsd`, if
-            known); ``note`` says which variant stage 2 takes and why.
+            ``(runs, note)``: stage 1 (every row but ``LATE_ROWS``, seed
+            0), then stage 2 (seeds 1, 2 of ``STAGE2_ROWS`` and of
+            :meth:`best_aicsd`, if known), then ``LATE_ROWS`` (seed 0);
+            ``note`` says which variant stage 2 takes and why.
         """
         best = self.best_aicsd()
         stage2 = list(STAGE2_ROWS) + ([best] if best else [])
-        runs = [(row, 0) for row in ROWS]
+        runs = [(row, 0) for row in ROWS if row not in LATE_ROWS]
         runs += [(row, seed) for seed in SEEDS[1:] for row in stage2]
+        runs += [(row, 0) for row in LATE_ROWS]
         runs = [(r, s) for r, s in runs
                 if (rows is None or r in rows)
                 and (seeds is None or s in seeds)]
