@@ -59,21 +59,22 @@ def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
     late = ['i2ckd', 'idd']
     rows = [r for r in study_tool.ROWS if r not in late]
-    assert len(rows) == 8 and rows[-1] == 'cwd'
+    assert len(rows) == 10 and rows[-1] == 'cwd'
+    stage2 = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
     runs, note = study.plan()
     assert runs == [(r, 0) for r in rows] + [
-        (r, s) for s in (1, 2) for r in ('baseline', 'kd', 'kd-icsd')] + [
-            (r, 0) for r in late]
+        (r, s) for s in (1, 2) for r in stage2] + [(r, 0) for r in late]
     assert 'chosen once' in note
-    # two of three variants: still waiting
+    # three of four variants: still waiting
     write(study, 'aicsd-ne50', 0, miou=31.0)
     write(study, 'aicsd', 0, miou=33.5)
+    write(study, 'aicsd-ne50-lambda0.05', 0, miou=30.0)
     assert study.best_aicsd() is None
     write(study, 'aicsd-exp-ne50', 0, miou=32.0)
     assert study.best_aicsd() == 'aicsd'
     runs, note = study.plan()
-    assert runs[-4:] == [('kd-icsd', 2), ('aicsd', 2), ('i2ckd', 0),
-                         ('idd', 0)]
+    assert runs[-4:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2),
+                         ('i2ckd', 0), ('idd', 0)]
     assert ('aicsd', 1) in runs and ('aicsd-ne50', 1) not in runs
     assert 'aicsd 33.50' in note and 'aicsd-ne50 31.00' in note
     runs, _ = study.plan(rows=['kd', 'aicsd'], seeds=[1, 2])

@@ -71,6 +71,8 @@ TABLE_ROWS = {
 STUDY_ROWS = {
     'aicsd/aicsd-ne50': ({'loss_icsd', 'loss_kd'}, 'linear'),
     'aicsd/aicsd-exp-ne50': ({'loss_icsd', 'loss_kd'}, 'exp'),
+    'aicsd/kd-icsd-lambda0.05': ({'loss_icsd', 'loss_kd'}, None),
+    'aicsd/aicsd-ne50-lambda0.05': ({'loss_icsd', 'loss_kd'}, 'linear'),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -101,6 +103,20 @@ def test_every_table_row_has_a_config():
     assert rows <= names, sorted(rows - names)
     assert set(PAPER_SCHEDULES) <= names
     assert 'aicsd/deeplabv3plus_r18_cityscapes.py' in names
+
+
+@pytest.mark.parametrize('row', ['kd-icsd', 'aicsd-ne50'])
+def test_study_lambda_rows_change_only_the_icsd_weight(row):
+    """The CamVid study's calibrated rows are their base rows with ICSD
+    weight 0.05 instead of 1.0, everything else equal."""
+    student = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
+    base = Config.fromfile(osp.join(CONFIG_DIR, 'aicsd', f'{row}_{student}'))
+    calibrated = Config.fromfile(
+        osp.join(CONFIG_DIR, 'aicsd', f'{row}-lambda0.05_{student}'))
+    assert base.model.distill_losses.loss_icsd.loss_weight == 1.0
+    assert calibrated.model.distill_losses.loss_icsd.loss_weight == 0.05
+    calibrated.model.distill_losses.loss_icsd.loss_weight = 1.0
+    assert calibrated.to_dict() == base.to_dict()
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)

@@ -68,7 +68,11 @@ ROWS = {
     'baseline': f'configs/deeplabv3plus/{STUDENT}.py',
     'kd': f'configs/kd/kd_{STUDENT}.py',
     'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
+    # ICSD weight calibrated over training (README, "Loss weights")
+    'kd-icsd-lambda0.05': f'configs/aicsd/kd-icsd-lambda0.05_{STUDENT}.py',
     'aicsd-ne50': f'configs/aicsd/aicsd-ne50_{STUDENT}.py',  # N_e = 50
+    'aicsd-ne50-lambda0.05':
+    f'configs/aicsd/aicsd-ne50-lambda0.05_{STUDENT}.py',
     'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
     'icsd': f'configs/aicsd/icsd_{STUDENT}.py',
     'aicsd-exp-ne50': f'configs/aicsd/aicsd-exp-ne50_{STUDENT}.py',
@@ -77,8 +81,9 @@ ROWS = {
     'idd': f'configs/idd/idd_{STUDENT}.py',
 }
 SEEDS = (0, 1, 2)
-STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd')
-AICSD_VARIANTS = ('aicsd-ne50', 'aicsd', 'aicsd-exp-ne50')
+STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
+AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
+                  'aicsd-exp-ne50')
 # not rows of the paper's comparison: seed 0 after stage 2
 LATE_ROWS = ('i2ckd', 'idd')
 
