@@ -21,6 +21,7 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.apis import inference_model, init_model
+from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
@@ -110,9 +111,10 @@ def dataset_metainfo(cfg: Config, split: str = 'test') -> dict:
     return dict(classes=tuple(meta['classes']), palette=list(meta['palette']))
 
 
-def split_images(cfg: Config, split: str) -> List[str]:
-    """Image paths of a split of the config's dataset, in dataset order
-    (``indices`` of the config, if set, apply).
+def split_data_infos(cfg: Config, split: str) -> List[dict]:
+    """Data infos (``img_path``, ``seg_map_path``, ``reduce_zero_label``...)
+    of a split of the config's dataset, in dataset order (``indices`` of the
+    config, if set, apply), as mmseg's dataset gives them to its pipeline.
 
     Raises:
         ValueError: If the config has no ``<split>_dataloader``.
@@ -124,14 +126,37 @@ def split_images(cfg: Config, split: str) -> List[str]:
         raise ValueError(f'the config has no {split}_dataloader')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = DATASETS.build(loader.dataset)
-    paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
-    if not paths:
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    if not infos:
         folder = osp.join(dataset.data_root or '',
                           dataset.data_prefix.get('img_path', ''))
         raise FileNotFoundError(
             f'no images in the {split} split: {folder!r} (set --cfg-options '
             f'{split}_dataloader.dataset.data_root=...)')
-    return paths
+    return infos
+
+
+def split_images(cfg: Config, split: str) -> List[str]:
+    """Image paths of :func:`split_data_infos`; raises as it does."""
+    return [info['img_path'] for info in split_data_infos(cfg, split)]
+
+
+def load_labels(data_info: dict) -> np.ndarray:
+    """The (H, W) label map of one data info of :func:`split_data_infos`,
+    read by mmseg's ``LoadAnnotations`` (so ``reduce_zero_label`` and a
+    ``label_map`` apply as in training; void is 255 where the dataset maps
+    it so).
+
+    Raises:
+        FileNotFoundError: If the label file does not exist.
+    """
+    path = data_info.get('seg_map_path')
+    if not path or not osp.isfile(path):
+        raise FileNotFoundError(
+            f'label map {path!r} of {data_info.get("img_path")!r} does not '
+            'exist')
+    results = LoadAnnotations()(dict(data_info, seg_fields=[]))
+    return results['gt_seg_map']
 
 
 def load_weights(model: torch.nn.Module, checkpoint: str, what: str) -> dict:

@@ -27,6 +27,7 @@ from run_utils import AICSD, REPO, STUDENT, data_options, run, save_teacher, \
 
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import MODELS
+from mmseg_aicsd.analysis import load_labels, split_data_infos
 from mmseg_aicsd.datasets import CamVidDataset
 
 TOOLS = osp.join(REPO, 'tools', 'analysis_tools')
@@ -139,6 +140,29 @@ def naive_ics(logits):
     return ics
 
 
+def labels_of(root, img):
+    """The CamVid label PNG of a val image, read with PIL."""
+    path = osp.join(root, 'valannot', osp.basename(img))
+    return np.array(Image.open(path))
+
+
+def naive_spread(logits, labels):
+    """Per class labelled at the logits' size (in class order): exp of the
+    entropy of G_i (Eq. 2) and its mass on the class's pixels, in float64,
+    as a (2, K) array."""
+    c, h, w = logits.shape[1:]
+    step = labels.shape[0] // h
+    assert labels.shape == (h * step, w * step)
+    small = labels[::step, ::step].flatten()
+    g = torch.softmax(logits[0].flatten(1).double(), dim=-1).numpy()
+    rows = []
+    for i in range(c):
+        if (small == i).any():
+            entropy = -sum(p * math.log(p) for p in g[i] if p > 0)
+            rows.append((math.exp(entropy), g[i][small == i].sum()))
+    return np.array(rows).T
+
+
 def frobenius(teacher_ckpt, student_ckpt, img):
     return torch.linalg.norm(
         naive_ics(direct_logits(teacher_ckpt, img)) -
@@ -174,13 +198,30 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert 'tau=1, decode-head logits of 45x60' in text
     expected = [frobenius(sharp['teacher'], sharp['student'], img)
                 for img in runs['images']]
-    (image_value, ), (mean, std) = printed(text, 'student')
+    (image_value, ), (mean, std), _ = printed(text, 'student')
     assert expected[0] > 1  # other weights: clearly apart
     assert image_value == pytest.approx(expected[0], rel=1e-4)
     assert mean == pytest.approx(np.mean(expected), rel=1e-4)
     assert std == pytest.approx(np.std(expected, ddof=1), rel=1e-3)
     assert 'split val, 2 images' in text
-    assert printed(text, 'baseline') == [[0.0], [0.0, 0.0]]
+    assert printed(text, 'baseline')[:2] == [[0.0], [0.0, 0.0]]
+    # where each G_i lies: a float64 recomputation from the label PNGs
+    # (void 11 left out; 360x480 -> 45x60 by nearest = every 8th pixel)
+    pairs = [naive_spread(direct_logits(sharp[name], img),
+                          labels_of(runs['root'], img))
+             for name in ('teacher', 'student') for img in runs['images']]
+    teacher = np.concatenate(pairs[:2], axis=1)
+    student = np.concatenate(pairs[2:], axis=1)
+    assert f'mean over {teacher.shape[1]} (image, labelled class)' in text
+    assert 'of 2700' in text
+    assert teacher.shape[1] > 10  # most of the 11 classes, in 2 images
+    assert printed(text, 'teacher')[-1] == pytest.approx(
+        teacher.mean(axis=1), rel=1e-4)
+    assert printed(text, 'student')[-1] == pytest.approx(
+        student.mean(axis=1), rel=1e-4)
+    assert printed(text, 'baseline')[-1] == printed(text, 'teacher')[-1]
+    assert not np.allclose(teacher.mean(axis=1), student.mean(axis=1),
+                           rtol=1e-2)
     # image + 3 ICS panels of 3.4 in and 1.6 in of labels; 4.2 in for them,
     # 2.6 per model row, 0.9 for colour bars, 0.5 for the legend
     assert_size(out, (15.2, 13.4))
@@ -195,6 +236,21 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert value[0] > 1 and value[0] != pytest.approx(expected[0], rel=1e-3)
     # 4 bottom columns (prediction + 3 classes) of 3.0 in are the widest
     assert_size(out, (3.0 * 4 + 0.6, 4.2 + 2.6 * 2 + 0.9 + 0.5))
+
+
+def test_split_data_infos_and_labels(runs, tmp_path):
+    cfg = Config.fromfile(osp.join(REPO, STUDENT))
+    cfg.val_dataloader.dataset.data_root = runs['root']
+    infos = split_data_infos(cfg, 'val')
+    assert len(infos) == 101
+    assert infos[0]['img_path'] == runs['images'][0]
+    labels = load_labels(infos[0])
+    raw = labels_of(runs['root'], runs['images'][0])
+    assert labels.shape == (360, 480) and (raw == 11).any()
+    np.testing.assert_array_equal(labels, np.where(raw == 11, 255, raw))
+    missing = dict(infos[0], seg_map_path=str(tmp_path / 'x.png'))
+    with pytest.raises(FileNotFoundError, match="label map '.*x.png' of "):
+        load_labels(missing)
 
 
 def test_intra_class_distributions_are_those_of_the_ics():
@@ -246,6 +302,16 @@ def test_visualize_ics_errors(runs, tmp_path):
     argv = ics_args(runs, runs['teacher'], out, '--student-ckpt', student)
     argv[0] = osp.join(REPO, STUDENT)
     assert 'is not a distillation config' in exit_message(tool, argv)
+    # --split on a copy of one val image without its label map
+    root = tmp_path / 'nolabels'
+    (root / 'val').mkdir(parents=True)
+    shutil.copy(runs['images'][0], root / 'val')
+    argv = ics_args(dict(runs, root=str(root)), runs['teacher'], out,
+                    '--student-ckpt', student, '--split', 'val')
+    # (CamVidDataset finds it out when it lists the split)
+    assert exit_message(tool, argv).startswith(
+        'visualize_ics: 1 of 1 images have no label map, e.g. '
+        f"'{root / 'val' / osp.basename(runs['images'][0])}'")
     assert not out.exists()
 
 

@@ -12,7 +12,11 @@ It prints the Frobenius distance ``||ICS_T - ICS_S||_F`` of each student's
 ICS to the teacher's for the image and, with ``--split``, its mean and
 standard deviation over a split of the config's dataset: whether ICSD moved
 the student's class structure towards the teacher's. (The ICSD loss, Eq. 4,
-is this distance squared over C^2.)
+is this distance squared over C^2.) With ``--split`` it also prints, for
+every model, how many of the N positions each labelled class's ``G_i``
+spreads over (the exponential of its entropy) and how much of its mass lies
+on that class's labelled pixels, averaged over (image, labelled class)
+pairs: matching the teacher's ICS need not put ``G_i`` on the right pixels.
 
 ICS is computed by the project's :func:`inter_class_similarity` on the
 decode head's logits at the head's output size (1/4 of the input for
@@ -50,6 +54,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mmcv  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -57,9 +62,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmseg_aicsd.analysis import (CheckpointMismatchError,  # noqa: E402
                                   class_indices, colour_labels,
                                   dataset_metainfo, is_distill_config,
-                                  load_segmentor, predict_with_logits,
-                                  split_images, student_model_config,
-                                  teacher_model_config)
+                                  load_labels, load_segmentor,
+                                  predict_with_logits, split_data_infos,
+                                  student_model_config, teacher_model_config)
 from mmseg_aicsd.models.losses import inter_class_similarity  # noqa: E402
 from mmseg_aicsd.models.losses.utils import match_logits  # noqa: E402
 
@@ -345,11 +350,44 @@ def run(args: argparse.Namespace) -> None:
     print(f'saved {args.out}')
 
 
+def intra_class_spread(logits: torch.Tensor, labels: np.ndarray,
+                       tau: float = 1.0) -> tuple:
+    """How widely each labelled class's G_i (AICSD Eq. 2) spreads, and how
+    much of it lies on that class's pixels, for one image.
+
+    Args:
+        logits (Tensor): (1, C, h, w) logits.
+        labels (ndarray): (H, W) label map of the image (ids >= C, e.g. 255,
+            are void); resized to (h, w) by nearest neighbour.
+        tau (float): Temperature. Defaults to 1.0.
+
+    Returns:
+        tuple[Tensor, Tensor]: For the K classes with at least one labelled
+        position at (h, w), in class order, each (K,) float32: the
+        perplexity ``exp(H(G_i))``, the number of positions G_i spreads over
+        (1 to h * w), and the mass ``sum of G_i over positions labelled i``
+        (0 to 1).
+    """
+    maps = intra_class_distributions(logits, tau)[0].flatten(1)  # (C, N)
+    num_classes = maps.shape[0]
+    small = F.interpolate(
+        torch.from_numpy(labels.astype(np.int64))[None, None].float(),
+        size=logits.shape[2:], mode='nearest')[0, 0].long().flatten()
+    present = [c for c in range(num_classes) if (small == c).any()]
+    entropy = -(maps * torch.log(maps.clamp_min(1e-30))).sum(-1)
+    positions = entropy[present].exp()
+    mass = torch.stack([maps[c][small == c].sum() for c in present]) \
+        if present else torch.zeros(0)
+    return positions, mass
+
+
 def print_split_distances(cfg: Config, split: str, models: dict,
                           students: List[str], tau: float,
                           known: Optional[dict] = None) -> None:
     """Print mean +- std (n - 1) of the distances over the images of a
-    split of the config's dataset, one image at a time.
+    split of the config's dataset, one image at a time; then, for every
+    model, the means of :func:`intra_class_spread` over all (image,
+    labelled class) pairs: whether G_i lies on the class's own pixels.
 
     Args:
         cfg (Config): The config (its ``<split>_dataloader`` dataset).
@@ -359,11 +397,17 @@ def print_split_distances(cfg: Config, split: str, models: dict,
         tau (float): Softmax temperature.
         known (dict, optional): Logits by model name, by image path, of
             images already run (not run again).
+
+    Raises:
+        FileNotFoundError: If an image of the split has no label map.
     """
     known = {osp.realpath(p): v for p, v in (known or {}).items()}
-    paths = split_images(cfg, split)
+    infos = split_data_infos(cfg, split)
     per_image = {name: [] for name in students}
-    for path in paths:
+    spread = {name: ([], []) for name in models}
+    for info in infos:
+        path = info['img_path']
+        labels = load_labels(info)
         logits = known.get(osp.realpath(path)) or {
             name: predict_with_logits(model, path)[0]
             for name, model in models.items()
@@ -372,11 +416,23 @@ def print_split_distances(cfg: Config, split: str, models: dict,
                                      {n: logits[n] for n in students}, tau)
         for name in students:
             per_image[name].append(distances[name].item())
-    print(f'split {split}, {len(paths)} images: mean +- std (n - 1)')
+        for name in models:  # students at the teacher's size, as in ICS
+            matched, _ = match_logits(logits[name], logits['teacher'])
+            positions, mass = intra_class_spread(matched, labels, tau)
+            spread[name][0].extend(positions.tolist())
+            spread[name][1].extend(mass.tolist())
+    print(f'split {split}, {len(infos)} images: mean +- std (n - 1)')
     for name in students:
         values = np.array(per_image[name])
         std = values.std(ddof=1) if len(values) > 1 else float('nan')
         print(f'  {name:<10}{values.mean():.6g} +- {std:.6g}')
+    size = int(np.prod(logits['teacher'].shape[2:]))
+    print(f'G_i over the split, mean over {len(spread["teacher"][0])} '
+          '(image, labelled class) pairs: positions it spreads over '
+          f'(exp of its entropy, of {size}), its mass on the class\'s '
+          'labelled pixels')
+    for name, (positions, mass) in spread.items():
+        print(f'  {name:<10}{np.mean(positions):.6g} {np.mean(mass):.6g}')
 
 
 if __name__ == '__main__':
