@@ -212,8 +212,11 @@ def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
     top, bottom = fig.subfigures(2, 1, height_ratios=[TOP, rows_height])
     top.suptitle(title, fontsize=12)  # fig.suptitle would overlap it
 
-    # the image, then the ICS heatmaps on one colour scale
-    axes = top.subplots(1, n + 1)
+    # the image, then the ICS heatmaps on one colour scale; the colour bar
+    # gets its own column (a bar stolen from several axes upsets the
+    # constrained layout: the title then overlaps the heatmaps' headings)
+    axes = top.subplots(1, n + 2, width_ratios=[1] * (n + 1) + [0.06])
+    axes, cbar_ax = axes[:-1], axes[-1]
     axes[0].imshow(image)
     axes[0].set_title('image', fontsize=10)
     axes[0].axis('off')
@@ -231,7 +234,7 @@ def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
         ax.set_xlabel('class j', fontsize=8)
         if i == 0:
             ax.set_ylabel('class i', fontsize=8)
-    top.colorbar(im, ax=axes[1:], shrink=0.85,
+    top.colorbar(im, cax=cbar_ax,
                  label='ICS(i, j) = KL($G_i$ || $G_j$), nats')
 
     # per model: prediction, then G_i of each shown class as multiples of
