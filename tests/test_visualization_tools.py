@@ -9,6 +9,7 @@ logs, curves from scalars.json."""
 import functools
 import glob
 import importlib.util
+import json
 import math
 import os
 import os.path as osp
@@ -432,6 +433,14 @@ def test_per_class_iou(runs, tmp_path, capsys):
     for container, log in zip(bars, (base, aicsd)):
         heights = [p.get_height() for p in container.patches]
         np.testing.assert_array_equal(heights, [log[c] for c in CLASSES])
+
+    # a run summary (RUN.json, as tools/camvid_study.py writes) in place of
+    # the work dir: the same table
+    summary = tmp_path / 'aicsd.json'
+    with open(summary, 'w') as f:
+        json.dump(dict(tool.read_any(runs['aicsd']), wall_time_s=1.0), f)
+    tool.main([runs['baseline'], str(summary), seed1, '--out', str(out)])
+    assert capsys.readouterr().out == text
 
     # a run without per-class table, a run that is not there
     broken = str(tmp_path / 'broken')

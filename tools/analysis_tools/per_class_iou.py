@@ -4,9 +4,10 @@
 As Fig. 3 of the AICSD paper (Mansourian et al., arXiv 2308.04243): one
 group of bars per class, one bar per method (baseline, KD, AICSD, ...).
 The runs are read exactly as ``results_table.py`` reads them (its
-``read_run``): each work dir's *last* validation, its per-class table from
-the log. Work dirs of the same config are seeds: the bar is their mean,
-with a +-1 std error bar (n - 1). The per-class IoU are also printed as a
+``read_any``): each work dir's *last* validation, its per-class table from
+the log; a run summary (``RUN.json``, e.g. ``docs/results/camvid/runs/``)
+in place of a work dir is that row as saved. Runs of the same config are
+seeds: the bar is their mean, with a +-1 std error bar (n - 1). The per-class IoU are also printed as a
 Markdown table (classes x methods).
 
 Example::
@@ -32,7 +33,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 # results_table.py lies beside this script
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from results_table import RunError, read_run  # noqa: E402
+from results_table import RunError, read_any  # noqa: E402
 
 IOU = 'IoU.'  # prefix of the per-class columns of read_run's rows
 
@@ -45,8 +46,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         epilog='\n'.join(__doc__.split('\n')[1:]))
     parser.add_argument(
         'work_dirs', nargs='+', metavar='RUN',
-        help='work dirs of finished tools/train.py runs; several of one '
-        'config are seeds of it')
+        help='work dirs of finished tools/train.py runs, or run summaries '
+        '(RUN.json); several of one config are seeds of it')
     parser.add_argument(
         '--labels', nargs='+',
         help='a name per config, in the order the configs first appear; '
@@ -61,7 +62,8 @@ def per_class_iou(work_dirs: Sequence[str],
     """Per-class IoU of the runs, grouped by config.
 
     Args:
-        work_dirs (Sequence[str]): tools/train.py work dirs.
+        work_dirs (Sequence[str]): tools/train.py work dirs, or run
+            summaries (``RUN.json``).
         labels (Sequence[str], optional): A name per config (in first
             appearance order); default: ``read_run``'s ``method`` (the full
             config name where methods collide).
@@ -79,7 +81,7 @@ def per_class_iou(work_dirs: Sequence[str],
     """
     rows = []
     for work_dir in dict.fromkeys(work_dirs):
-        row = read_run(work_dir)
+        row = read_any(work_dir)
         if not any(k.startswith(IOU) for k in row):
             raise RunError(
                 f'{work_dir}: no per-class table of its last validation '
