@@ -13,6 +13,7 @@ import statistics
 import subprocess
 
 import pytest
+from PIL import Image
 from run_utils import REPO, STUDENT, data_options, run
 
 SCRIPT = 'tools/camvid_study.py'
@@ -145,6 +146,51 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert '6 runs, 4.5 h of wall time' in text
 
 
+def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    assert study.write_figure() is None  # no summaries yet
+    base = [write(study, 'baseline', s, miou=29.0 + s,
+                  ious=(60.0 + 2 * s, 90.0, float('nan'))) for s in (0, 1)]
+    write(study, 'kd', 0, miou=33.0, ious=(70.0, 91.0, 5.0))
+    write(study, 'icsd', 0, miou=20.0)  # not a row of the figure
+    path = study.write_figure()
+    assert path == str(tmp_path / 'out' / 'per_class_iou.png')
+    assert osp.getsize(path) > 1000
+    # the bars it draws: per_class_iou.py on the same summaries
+    pc = study_tool.analysis_tool('per_class_iou')
+    mean, std, miou, count = pc.per_class_iou(
+        [study.summary_path(r, s) for r, s in
+         (('baseline', 0), ('baseline', 1), ('kd', 0))],
+        labels=['baseline', 'kd'])
+    assert list(mean.columns) == ['baseline', 'kd']
+    assert mean.loc['sky', 'baseline'] == 61.0
+    assert std.loc['sky', 'baseline'] == pytest.approx(math.sqrt(2))
+    assert miou['baseline'] == statistics.mean(r['mIoU'] for r in base)
+    assert count.to_dict() == {'baseline': 2, 'kd': 1}
+    # the teacher first; the best of the four AICSD variants joins, before
+    # 'aicsd' (the shipped config)
+    teacher = str(tmp_path / 'out' / 'teacher.json')
+    study.write_json(teacher, dict(base[0], config='teacher_config',
+                                   method='TEACHER', row=None))
+    for row, m in (('aicsd-ne50', 31.0), ('aicsd', 30.0),
+                   ('aicsd-ne50-lambda0.05', 32.0), ('aicsd-exp-ne50', 1.0)):
+        write(study, row, 0, miou=m)
+    paths, labels = study.figure_runs()
+    assert labels == ['teacher', 'baseline', 'kd', 'aicsd-ne50-lambda0.05',
+                      'aicsd']
+    assert paths == [teacher] + [study.summary_path(r, s) for r, s in (
+        ('baseline', 0), ('baseline', 1), ('kd', 0),
+        ('aicsd-ne50-lambda0.05', 0), ('aicsd', 0))]
+    assert study.write_figure() == path
+    # a summary without per-class IoU: no figure, said, and no exception
+    kd = json.loads(open(study.summary_path('kd', 0)).read())
+    study.write_json(study.summary_path('kd', 0),
+                     {k: v for k, v in kd.items() if not k.startswith('IoU')})
+    os.remove(path)
+    assert study.write_figure() is None and not osp.exists(path)
+    assert 'camvid_study: no per-class figure: ' in capsys.readouterr().out
+
+
 def test_update_markdown_errors_keep_the_file(study_tool, tmp_path):
     rt = study_tool.RT
     path = tmp_path / 'notes.md'
@@ -246,6 +292,10 @@ def test_real_study_on_camvid(study_tool, camvid_root, tmp_path, capsys):
     assert f'model.teacher_ckpt={work}/teacher/iter_2.pth' in first.stdout
     readme = (out / 'README.md').read_text()
     assert '| KD ' in readme and 'Still to run: baseline (seed 0)' in readme
+    # the per-class figure: teacher and KD, 11 classes x 2 bars at 70 dpi
+    # (per_class_iou.py's size: 1.5 + 11 * (0.22 * 2 + 0.35) x 4.8 inches)
+    with Image.open(out / 'per_class_iou.png') as image:
+        assert image.size == (round(70 * (1.5 + 11 * 0.79)), 336)
     stamps = sorted(glob.glob(f'{work}/*/2*'))
     # in this process from here (no training expected): everything done;
     # the teacher's summary stays the one written when it finished, not

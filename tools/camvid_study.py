@@ -24,7 +24,8 @@ software versions. A run with a summary is never trained again; a work dir
 that finished without one is only summarized; one that stopped is resumed
 (``--resume``). After each run, ``results_table.py``'s tables (mean +- std
 over seeds, per-class IoU) are written into ``OUT/README.md`` between its
-marker lines, with the runs still missing.
+marker lines, with the runs still missing, and ``per_class_iou.py``'s bars
+of the teacher and the main rows into ``OUT/per_class_iou.png``.
 
 Examples::
 
@@ -88,16 +89,25 @@ AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
 LATE_ROWS = ('i2ckd', 'idd')
 
 
-def results_table():
-    """tools/analysis_tools/results_table.py as a module."""
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'results_table.py')
-    spec = importlib.util.spec_from_file_location('results_table', path)
+def analysis_tool(name: str):
+    """tools/analysis_tools/<name>.py as a module."""
+    folder = osp.join(REPO, 'tools', 'analysis_tools')
+    if folder not in sys.path:  # per_class_iou imports results_table
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(folder, f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
+    # registered, so that the tools importing each other share one module
+    # (and one RunError)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-RT = results_table()
+RT = analysis_tool('results_table')
+# the rows of the per-class figure, after the teacher (and the stage-2
+# AICSD variant before 'aicsd', the shipped config, once it is chosen)
+FIGURE_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05', 'aicsd')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -439,6 +449,51 @@ class Study:
         RT.update_markdown(osp.join(self.out, 'README.md'), text + '\n')
         return text
 
+    def figure_runs(self) -> tuple:
+        """The summaries of the per-class figure and a label per row: the
+        teacher's, then those of ``FIGURE_ROWS`` with the stage-2 AICSD
+        variant (once chosen) before ``'aicsd'``, rows without a summary
+        left out.
+
+        Returns:
+            tuple[list[str], list[str]]: Summary paths (seeds of a row
+            together) and row labels, in figure order.
+        """
+        rows = list(FIGURE_ROWS)
+        best = self.best_aicsd()
+        if best is not None and best not in rows:
+            rows.insert(rows.index('aicsd'), best)
+        paths, labels = [], []
+        teacher = osp.join(self.out, 'teacher.json')
+        if osp.isfile(teacher):
+            paths, labels = [teacher], ['teacher']
+        for row in rows:
+            runs = [self.summary_path(row, s) for s in SEEDS
+                    if osp.isfile(self.summary_path(row, s))]
+            if runs:
+                paths += runs
+                labels.append(row)
+        return paths, labels
+
+    def write_figure(self, dpi: int = 70):
+        """``OUT/per_class_iou.png``: ``per_class_iou.py``'s bars (mean over
+        seeds, +-1 std) of :meth:`figure_runs`; its path, or None while no
+        student row of the figure has a summary or when a summary has no
+        per-class IoU (said on stdout; the study goes on)."""
+        paths, labels = self.figure_runs()
+        if labels in ([], ['teacher']):
+            return None
+        pc = analysis_tool('per_class_iou')
+        out = osp.join(self.out, 'per_class_iou.png')
+        try:
+            fig = pc.plot_per_class_iou(*pc.per_class_iou(paths, labels))
+        except RT.RunError as e:  # a picture is no reason to stop the study
+            print(f'camvid_study: no per-class figure: {e}')
+            return None
+        fig.savefig(out, dpi=dpi)
+        pc.plt.close(fig)
+        return out
+
 
 def main(argv=None) -> None:
     """Train the teacher if needed, then every missing run in order."""
@@ -490,8 +545,10 @@ def main(argv=None) -> None:
             print(f'camvid_study: {row} seed {seed}: val mIoU '
                   f'{summary["mIoU"]:.2f}', flush=True)
             study.write_readme()
+            study.write_figure()
         if not args.dry_run:
             print(study.write_readme())
+            study.write_figure()
     except (RuntimeError, RT.RunError) as e:
         sys.exit(f'camvid_study: {e}')
     except KeyboardInterrupt:
