@@ -146,6 +146,58 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert '6 runs, 4.5 h of wall time' in text
 
 
+def test_retrained_teacher_keeps_the_earlier_summary(study_tool, tmp_path,
+                                                     monkeypatch, capsys):
+    """A teacher trained again (its work dir lost) that ends at another val
+    mIoU: its summary becomes teacher.json, the earlier one teacher.1.json,
+    and both count in the tables and the figure."""
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    base = write(study, 'baseline', 0, miou=29.0)
+    first = dict(base, config='teacher_config', method='TEACHER', mIoU=41.0,
+                 wall_time_s=7200.0, row=None, distill=False)
+    first.update({f'IoU.{c}': v for c, v in zip(CLASSES, (70, 95, 10))})
+    out = tmp_path / 'out'
+    study.write_json(str(out / 'teacher.json'), first)
+    work_dir = tmp_path / 'work' / 'teacher'
+    work_dir.mkdir(parents=True)
+    (work_dir / 'iter_1600.pth').write_bytes(b'')
+    (work_dir / 'wall_time.json').write_text('[3600.0]')
+    retrained = dict(first, mIoU=40.0, **{'IoU.sky': 60.0})
+    monkeypatch.setattr(study, 'finished_row', lambda config, wd: retrained)
+    ckpt, summary = study.teacher()
+    assert ckpt == str(work_dir / 'iter_1600.pth')
+    assert summary['mIoU'] == 40.0 and summary['wall_time_s'] == 3600.0
+    assert json.loads((out / 'teacher.1.json').read_text()) == first
+    assert json.loads((out / 'teacher.json').read_text()) == summary
+    assert f'kept as {out / "teacher.1.json"}' in capsys.readouterr().err
+    assert study.teachers() == [str(out / 'teacher.1.json'),
+                                str(out / 'teacher.json')]
+    # the same teacher again: nothing moves
+    assert study.teacher()[1] == summary
+    assert not (out / 'teacher.2.json').exists()
+    text = study.write_readme()
+    overall, classes = text.split('Per-class IoU')
+    lines = [line for line in overall.splitlines() if line.startswith('| ')]
+    head = [c.strip() for c in lines[0].strip('|').split('|')]
+    row_t = dict(zip(head, [c.strip() for c in
+                            lines[1].strip('|').split('|')]))
+    assert row_t['method'] == 'TEACHER' and row_t['n'] == '2'
+    assert row_t['mIoU'] == f'40.50 ± {statistics.stdev([41.0, 40.0]):.2f}'
+    teacher_ious = [line for line in classes.splitlines()
+                    if line.startswith('| TEACHER')][0]
+    assert teacher_ious.split('|')[2].strip() == '65.00'  # sky: (70 + 60)/2
+    assert '3 runs, 3.5 h of wall time' in text  # 7200 + 3600 + 1800 s
+    assert study.figure_runs() == (study.teachers() + [
+        study.summary_path('baseline', 0)], ['teacher', 'baseline'])
+    # a third training: teacher.2.json
+    monkeypatch.setattr(study, 'finished_row',
+                        lambda config, wd: dict(retrained, mIoU=39.0))
+    study.teacher()
+    assert study.teachers() == [str(out / f'teacher.{k}.json')
+                                for k in (1, 2)] + [str(out / 'teacher.json')]
+    assert json.loads((out / 'teacher.2.json').read_text())['mIoU'] == 40.0
+
+
 def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
     assert study.write_figure() is None  # no summaries yet

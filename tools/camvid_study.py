@@ -8,7 +8,10 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
 
 1. The teacher: DeepLabV3+ R101-D16-MG124, 1600 iterations, seed 0, in
    ``WORK_ROOT/teacher`` (trained here if its last checkpoint is missing,
-   resumed if it stopped part-way). Its summary: ``OUT/teacher.json``.
+   resumed if it stopped part-way). Its summary: ``OUT/teacher.json``; a
+   teacher trained again (its work dir lost) that ends elsewhere moves the
+   earlier summary to ``OUT/teacher.1.json`` (then ``.2``...), and the
+   tables count both.
 2. Stage 1: every row of ``ROWS`` with seed 0, but ``LATE_ROWS``.
 3. Stage 2: seeds 1 and 2 of ``STAGE2_ROWS`` and of the AICSD variant
    (``AICSD_VARIANTS``) with the best seed-0 val mIoU, once all of them have
@@ -178,6 +181,19 @@ class Study:
 
     def work_dir(self, row: str, seed: int) -> str:
         return osp.join(self.work_root, f'{row}_seed{seed}')
+
+    def teachers(self) -> list:
+        """The teacher's summary paths: ``teacher.json`` (the checkpoint
+        in the work root) after those of earlier trainings of it,
+        ``teacher.1.json``, ``teacher.2.json``..."""
+        earlier = {}
+        for path in glob.glob(osp.join(self.out, 'teacher.*.json')):
+            k = osp.basename(path).split('.')[1]
+            if k.isdigit():
+                earlier[int(k)] = path
+        earlier = [earlier[k] for k in sorted(earlier)]
+        current = osp.join(self.out, 'teacher.json')
+        return earlier + ([current] if osp.isfile(current) else [])
 
     def summary(self, row: str, seed: int):
         """The run's summary dict, or None if it has none yet."""
@@ -382,10 +398,14 @@ class Study:
                 # the same teacher: keep the summary written when it
                 # finished (threads and options of the process that ran it)
                 return RT.last_checkpoint(work_dir), old
+            # a retrained teacher (its work dir was lost): runs that used
+            # the earlier one keep their summary beside the new one's
+            kept = osp.join(self.out, f'teacher.{len(self.teachers())}.json')
+            os.replace(path, kept)
             print(f'camvid_study: the teacher in {work_dir} has val mIoU '
                   f'{row["mIoU"]:.2f}, the summary {path} '
-                  f'{old["mIoU"]:.2f} (a retrained teacher); the summary is '
-                  'replaced', file=sys.stderr)
+                  f'{old["mIoU"]:.2f} (a retrained teacher); that summary is '
+                  f'kept as {kept}', file=sys.stderr)
         summary = self.describe(row, work_dir)
         if not dry_run:
             self.write_json(path, summary)
@@ -430,9 +450,8 @@ class Study:
                  if osp.isfile(self.summary_path(r, s))]
         if not paths:
             return ''
-        teacher = osp.join(self.out, 'teacher.json')
-        if osp.isfile(teacher):  # its per-class IoU beside the students'
-            paths.insert(0, teacher)
+        teachers = self.teachers()  # their per-class IoU beside the students'
+        paths = teachers + paths
         import pandas as pd
         runs = pd.DataFrame([RT.read_summary(p) for p in paths])
         baseline = self.summary('baseline', 0) or {}
@@ -440,7 +459,7 @@ class Study:
         text = RT.tables_markdown(
             runs, table, per_class=True,
             class_title='Per-class IoU, mean over runs (first row: the '
-            'teacher)' if osp.isfile(teacher) else None)
+            'teacher)' if teachers else None)
         missing, note = self.plan()
         missing = [f'{r} (seed {s})' for r, s in missing
                    if not osp.isfile(self.summary_path(r, s))]
@@ -464,9 +483,8 @@ class Study:
         if best is not None and best not in rows:
             rows.insert(rows.index('aicsd'), best)
         paths, labels = [], []
-        teacher = osp.join(self.out, 'teacher.json')
-        if osp.isfile(teacher):
-            paths, labels = [teacher], ['teacher']
+        if self.teachers():
+            paths, labels = self.teachers(), ['teacher']
         for row in rows:
             runs = [self.summary_path(row, s) for s in SEEDS
                     if osp.isfile(self.summary_path(row, s))]
