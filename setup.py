@@ -19,7 +19,9 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(exclude=('configs', 'tools', 'tools.*', 'tests',
+                                    'tests.*', 'benchmarks', 'benchmarks.*',
+                                    'studies', 'studies.*')),
     python_requires='>=3.8',
     # Ranges an existing mmseg 1.x setup satisfies, so installing the plugin
     # never replaces torch, mmcv or mmseg. mmcv must be built with its ops.

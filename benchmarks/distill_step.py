@@ -24,18 +24,19 @@ on CUDA; see ``bench_utils``).
 
 Examples::
 
-    python benchmarks/distill_step.py --setting camvid
-    python benchmarks/distill_step.py --setting cityscapes --parts student \\
+    python -m benchmarks.distill_step --setting camvid
+    python -m benchmarks.distill_step --setting cityscapes --parts student \\
         --min-run-time 30
-    python benchmarks/distill_step.py --setting camvid --teacher-dtype bfloat16
+    python -m benchmarks.distill_step --setting camvid --teacher-dtype bfloat16
 """
 import argparse
 
 import torch
 from mmengine.optim import build_optim_wrapper
 
-import bench_models
-import bench_utils
+from benchmarks import bench_models, bench_utils
+from mmseg_aicsd.engine.hooks import set_alw_alpha
+from mmseg_aicsd.models.distillers import teacher_forward
 
 PARTS = ('student', 'teacher', 'distill')
 
@@ -70,21 +71,24 @@ def make_calls(models, cfg, batch):
             calls[name] = (lambda m=model, o=optim_wrapper:
                            m.train_step(batch, o))
     if 'distill' in models:
-        models['distill'].set_alw_alpha(0.5)
+        set_alw_alpha(models['distill'], 0.5)
     if 'teacher' in models:
         teacher = models['teacher']
         preprocessor = (models.get('distill')
                         or models['teacher']).data_preprocessor
         inputs = preprocessor(batch, True)['inputs']
 
-        def teacher_forward():
+        def teacher_call():
             # as DistillEncoderDecoder runs it, teacher_dtype included
             with torch.no_grad():
                 if 'distill' in models:
-                    return models['distill']._teacher_forward(inputs)
+                    distill = models['distill']
+                    return teacher_forward(
+                        distill.teacher, inputs, distill.teacher_dtype,
+                        distill.distill_loss_set.teacher_recorder)
                 return teacher(inputs, mode='tensor')
 
-        calls['teacher'] = teacher_forward
+        calls['teacher'] = teacher_call
     return calls
 
 

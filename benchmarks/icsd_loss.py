@@ -22,7 +22,7 @@ log-log plot.
 
 Example::
 
-    python benchmarks/icsd_loss.py --plot docs/icsd_scaling.png
+    python -m benchmarks.icsd_loss --plot docs/icsd_scaling.png
 """
 import argparse
 import math
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-import bench_utils
+from benchmarks import bench_utils
 from mmseg_aicsd.models.losses import ICSDLoss
 
 # logit shapes (B, C, H, W) that users meet

@@ -20,7 +20,7 @@ trained teacher (and student) for realistic figures, and real images with
 
 Example::
 
-    python benchmarks/teacher_precision.py --setting camvid \\
+    python -m benchmarks.teacher_precision --setting camvid \\
         --teacher-ckpt work_dirs/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240/iter_600.pth \\
         --student-ckpt work_dirs/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240/iter_600.pth \\
         --images data/camvid/val
@@ -32,8 +32,7 @@ import os.path as osp
 import mmcv
 import torch
 
-import bench_models
-import bench_utils
+from benchmarks import bench_models, bench_utils
 
 
 def parse_args() -> argparse.Namespace:

@@ -61,9 +61,10 @@ class ToyModel(BaseModel):
         self.linear = nn.Linear(2, 1)
         self.alphas = []
         self.alw_alpha = None
+        self.alw_kd_losses = ()
 
-    def set_alw_alpha(self, alpha):
-        self.alw_alpha = alpha
+    def set_loss_scales(self, default, scales):
+        self.alw_alpha = default
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
@@ -173,8 +174,8 @@ def test_resume_continues_the_same_curve(tmp_path, by_epoch):
 
 
 def test_hook_needs_a_distillation_model():
-    runner = SimpleNamespace(model=nn.Linear(2, 1))  # no set_alw_alpha
-    with pytest.raises(TypeError, match='set_alw_alpha'):
+    runner = SimpleNamespace(model=nn.Linear(2, 1))  # no set_loss_scales
+    with pytest.raises(TypeError, match='set_loss_scales'):
         ALWHook().before_train(runner)
 
 

@@ -4,7 +4,6 @@ plan and the tables on hand-made summaries (means and stds computed here),
 then a real two-iteration study on CamVid whose summaries are checked
 against the work dirs' scalars.json."""
 import glob
-import importlib.util
 import json
 import math
 import os
@@ -22,11 +21,9 @@ CLASSES = ('sky', 'road', 'car')
 
 @pytest.fixture(scope='module')
 def study_tool():
-    spec = importlib.util.spec_from_file_location(
-        'camvid_study', osp.join(REPO, SCRIPT))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The runner as a module (``tools`` is a package of the repository)."""
+    from tools import camvid_study
+    return camvid_study
 
 
 def write(study, row, seed, miou, ious=(50.0, 80.0, float('nan'))):
@@ -209,7 +206,7 @@ def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
     assert path == str(tmp_path / 'out' / 'per_class_iou.png')
     assert osp.getsize(path) > 1000
     # the bars it draws: per_class_iou.py on the same summaries
-    pc = study_tool.analysis_tool('per_class_iou')
+    from tools.analysis_tools import per_class_iou as pc
     mean, std, miou, count = pc.per_class_iou(
         [study.summary_path(r, s) for r, s in
          (('baseline', 0), ('baseline', 1), ('kd', 0))],

@@ -20,6 +20,7 @@ import mmseg
 from mmengine.structures import PixelData
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
+from mmseg_aicsd.engine.hooks import set_alw_alpha
 from mmseg_aicsd.models.segmentors import DistillEncoderDecoder
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(__file__)), 'configs')
@@ -141,7 +142,7 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
     model.init_weights()
     model.train()
     if distill and hooks:
-        model.set_alw_alpha(0.5)
+        set_alw_alpha(model, 0.5)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     student_before = {
         k: v.clone() for k, v in model.state_dict().items()

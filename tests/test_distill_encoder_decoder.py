@@ -10,6 +10,7 @@ from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from mmseg_aicsd.engine.hooks import set_alw_alpha
 from mmseg_aicsd.models.losses import icsd_loss, pixel_kd_loss
 
 NUM_CLASSES = 5
@@ -147,7 +148,7 @@ def test_losses_and_alw_weighting(teacher_ckpt):
     assert plain['loss_kd'].item() == pytest.approx(
         pixel_kd_loss(s_logits, t_logits, tau=2.0).item(), rel=1e-5)
 
-    model.set_alw_alpha(0.3)
+    set_alw_alpha(model, 0.3)
     weighted = model.loss(inputs, samples)
     for key in ('decode.loss_ce', 'aux.loss_ce', 'loss_icsd'):
         assert weighted[key].item() == pytest.approx(
@@ -157,7 +158,7 @@ def test_losses_and_alw_weighting(teacher_ckpt):
     assert weighted['decode.acc_seg'].item() == pytest.approx(
         plain['decode.acc_seg'].item())
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
-        model.set_alw_alpha(1.5)
+        set_alw_alpha(model, 1.5)
 
 
 def test_gradients_reach_the_student_only(teacher_ckpt):

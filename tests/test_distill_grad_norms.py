@@ -3,7 +3,6 @@
 student it measures (at init or from a training checkpoint), the CE gradient
 against a plain-torch recomputation, the per-class split of each gradient,
 and the script's printed table."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -15,17 +14,7 @@ from mmengine.runner import Runner
 from run_utils import AICSD, REPO, STUDENT, run, save_teacher
 
 from mmseg.registry import MODELS
-
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'distill_grad_norms.py')
-    spec = importlib.util.spec_from_file_location('distill_grad_norms', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = load_tool()
+from tools.analysis_tools import distill_grad_norms as TOOL
 
 
 def options(camvid_root, teacher_ckpt):

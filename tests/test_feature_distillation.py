@@ -109,8 +109,8 @@ def test_nothing_is_recorded_outside_training(teacher_ckpt):
     with torch.no_grad():
         model(inputs, mode='tensor')
         model.teacher(inputs, mode='tensor')
-    assert model._student_recorder.outputs == {}
-    assert model._teacher_recorder.outputs == {}
+    assert model.distill_loss_set.student_recorder.outputs == {}
+    assert model.distill_loss_set.teacher_recorder.outputs == {}
 
 
 def test_unknown_module_lists_close_names(teacher_ckpt):
@@ -180,8 +180,8 @@ def test_connector_output_is_what_the_loss_gets(teacher_ckpt):
     inputs, samples = batch()
     losses = model.loss(inputs, samples)
     # independently: the recorded student feature through the connector
-    student = model._student_recorder.get(FEATURE)
-    teacher = model._teacher_recorder.get(FEATURE)
+    student = model.distill_loss_set.student_recorder.get(FEATURE)
+    teacher = model.distill_loss_set.teacher_recorder.get(FEATURE)
     mapped = model.distill_connectors['loss_feat'](student)
     assert mapped.shape == teacher.shape == (2, 32, 16, 16)
     expected = (F.softmax(teacher, 1) *
@@ -298,7 +298,7 @@ def test_teacher_precision(teacher_ckpt, dtype):
     assert losses['loss_kd'].dtype == torch.float32
     with torch.no_grad():
         full = model.teacher(inputs, mode='tensor')
-        low = model._teacher_forward(inputs)
+        low = model.distill_forward(inputs)[2]
     assert low.dtype == torch.float32
     # low precision moves the logits by about its rounding, not more
     torch.testing.assert_close(low, full, rtol=0.05, atol=0.05)

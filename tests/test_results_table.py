@@ -7,7 +7,6 @@ distilled from a random R18 teacher. The tool's numbers are checked against
 scalars.json, the logs and the checkpoints, read here independently."""
 import csv
 import glob
-import importlib.util
 import json
 import math
 import os
@@ -15,12 +14,15 @@ import os.path as osp
 import shutil
 import statistics
 
+import pandas as pd
 import pytest
 import torch
 from mmengine.config import Config
 from run_utils import AICSD, REPO, STUDENT, data_options, run, save_teacher
 
 from mmseg.registry import HOOKS, MODELS
+from mmseg_aicsd.utils import results
+from tools.analysis_tools import results_table
 
 TOOL = 'tools/analysis_tools/results_table.py'
 # written by another engineer: in the test once they are in the repository
@@ -36,16 +38,6 @@ METRICS = ('mIoU', 'aAcc', 'mAcc')
 
 def config_name(path):
     return osp.splitext(osp.basename(path))[0]
-
-
-@pytest.fixture(scope='module')
-def tool():
-    """The script as a module, for the checks run in this process."""
-    spec = importlib.util.spec_from_file_location(
-        'results_table', osp.join(REPO, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -213,28 +205,28 @@ def test_table_and_csv_match_the_runs(runs, tmp_path):
     assert f'{len(runs)} runs written to {out_csv}' in proc.stderr
 
 
-def test_baseline_choice(tool, runs):
-    frame = tool.pd.DataFrame([tool.read_run(d) for d in runs.values()])
+def test_baseline_choice(runs):
+    frame = pd.DataFrame([results.read_run(d) for d in runs.values()])
     miou = frame.groupby('config', sort=False)['mIoU'].mean()
     aicsd = config_name(AICSD)
     for name in ('AICSD', aicsd):  # method or config name
-        table = tool.aggregate(frame, baseline=name)
+        table = results.aggregate(frame, baseline=name)
         assert table.attrs['baseline'] == aicsd
         assert table['delta_mIoU'].to_dict() == pytest.approx(
             (miou - miou[aicsd]).to_dict())
     # no plain (non-distillation) config: no default baseline, no delta
-    table = tool.aggregate(frame[frame['distill']])
+    table = results.aggregate(frame[frame['distill']])
     assert 'delta_mIoU' not in table
-    assert 'Δ mIoU' not in tool.to_markdown(table)
-    with pytest.raises(tool.RunError, match='--baseline R101: not one of'):
-        tool.aggregate(frame, baseline='R101')
+    assert 'Δ mIoU' not in results.to_markdown(table)
+    with pytest.raises(results.RunError, match='--baseline R101: not one of'):
+        results.aggregate(frame, baseline='R101')
 
 
-def test_clear_errors(tool, runs, tmp_path, monkeypatch):
+def test_clear_errors(runs, tmp_path, monkeypatch):
     def fails(*work_dirs):
         monkeypatch.setattr('sys.argv', ['results_table.py', *work_dirs])
         with pytest.raises(SystemExit) as exc:
-            tool.main()
+            results_table.main()
         return str(exc.value)
 
     missing = str(tmp_path / 'missing')
@@ -257,7 +249,7 @@ def test_clear_errors(tool, runs, tmp_path, monkeypatch):
     assert 'expected one dumped config <name>.py, found none' in fails(empty)
 
 
-def test_no_class_table_no_checkpoint(tool, runs, tmp_path, capsys):
+def test_no_class_table_no_checkpoint(runs, tmp_path, capsys):
     """The row without a per-class table in the log; params from the
     student built from the config without a checkpoint (the distillation
     config built as its plain student)."""
@@ -272,7 +264,7 @@ def test_no_class_table_no_checkpoint(tool, runs, tmp_path, capsys):
         text = f.read()
     with open(log, 'w') as f:
         f.write(text.replace('per class results:', 'per-class omitted'))
-    row = tool.read_run(work_dir)
+    row = results.read_run(work_dir)
     val = last_val(work_dir)
     assert [row[m] for m in METRICS] == [val[m] for m in METRICS]
     assert not [k for k in row if k.startswith('IoU.')]

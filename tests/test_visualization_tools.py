@@ -8,7 +8,7 @@ pairs, predictions by mmseg's init_model/inference_model, IoU from the
 logs, curves from scalars.json."""
 import functools
 import glob
-import importlib.util
+import importlib
 import json
 import math
 import os
@@ -37,14 +37,9 @@ PALETTE = np.array(CamVidDataset.METAINFO['palette'], dtype=np.uint8)
 
 
 def load_tool(name):
-    """A script of tools/analysis_tools as a module."""
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A script of tools/analysis_tools as a module (``tools`` is a package
+    of the repository, importable from its root)."""
+    return importlib.import_module(f'tools.analysis_tools.{name}')
 
 
 def png_size(path):

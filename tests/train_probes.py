@@ -75,7 +75,9 @@ class ProbeHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         it = str(runner.iter + 1)
-        self.record['alpha'][it] = model.alw_alpha
+        # ALW alpha: the scale ALWHook gives the supervised loss items
+        scales = model.loss_scales
+        self.record['alpha'][it] = None if scales is None else scales[0]
         self.record['lr'][it] = runner.optim_wrapper.get_lr()['lr'][0]
 
     def after_train(self, runner) -> None:

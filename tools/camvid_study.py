@@ -47,7 +47,6 @@ the small summaries in ``OUT`` are meant to be committed.
 """
 import argparse
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -62,6 +61,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmseg
+from mmseg_aicsd.utils import results as RT
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STUDENT = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240'
@@ -92,22 +92,6 @@ AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
 LATE_ROWS = ('i2ckd', 'idd')
 
 
-def analysis_tool(name: str):
-    """tools/analysis_tools/<name>.py as a module."""
-    folder = osp.join(REPO, 'tools', 'analysis_tools')
-    if folder not in sys.path:  # per_class_iou imports results_table
-        sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(folder, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    # registered, so that the tools importing each other share one module
-    # (and one RunError)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-RT = analysis_tool('results_table')
 # the rows of the per-class figure, after the teacher (and the stage-2
 # AICSD variant before 'aicsd', the shipped config, once it is chosen)
 FIGURE_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05', 'aicsd')
@@ -501,15 +485,18 @@ class Study:
         paths, labels = self.figure_runs()
         if labels in ([], ['teacher']):
             return None
-        pc = analysis_tool('per_class_iou')
         out = osp.join(self.out, 'per_class_iou.png')
-        try:
-            fig = pc.plot_per_class_iou(*pc.per_class_iou(paths, labels))
-        except RT.RunError as e:  # a picture is no reason to stop the study
-            print(f'camvid_study: no per-class figure: {e}')
+        # the tool's command line, as the runs are tools/train.py's
+        proc = subprocess.run(
+            [sys.executable,
+             osp.join(REPO, 'tools', 'analysis_tools', 'per_class_iou.py'),
+             *paths, '--labels', *labels, '--out', out, '--dpi',
+             str(dpi)], cwd=REPO, capture_output=True, text=True)
+        if proc.returncode:  # a picture is no reason to stop the study
+            why = proc.stderr.strip().splitlines()[-1:] or ['failed']
+            why = why[0].split('per_class_iou: ', 1)[-1]
+            print(f'camvid_study: no per-class figure: {why}')
             return None
-        fig.savefig(out, dpi=dpi)
-        pc.plt.close(fig)
         return out
 
 

@@ -31,6 +31,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
 from mmseg.registry import MODELS
+from mmseg_aicsd.models.distillers import LOGITS
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,16 +65,15 @@ def logit_grad_norms(model, data_batch) -> dict:
     """
     data = model.data_preprocessor(data_batch, training=True)
     inputs, samples = data['inputs'], data['data_samples']
-    with torch.no_grad():
-        feats = model.extract_feat(inputs)
-        teacher_logits = model.teacher(inputs, mode='tensor')
-    logits = model.decode_head.forward(feats).detach().requires_grad_()
+    with torch.no_grad():  # the forward of training, teacher_dtype included
+        _, logits, teacher_logits = model.distill_forward(inputs)
+    logits = logits.detach().requires_grad_()
     losses = {
         'decode.loss_ce':
         model.decode_head.loss_by_feat(logits, samples)['loss_ce']
     }
     for name, loss_fn in model.distill_losses.items():
-        if model.distill_maps[name] == ('logits', 'logits'):
+        if model.distill_maps[name] == (LOGITS, LOGITS):
             losses[name] = loss_fn(logits, teacher_logits)
     norms = {}
     for name, loss in losses.items():

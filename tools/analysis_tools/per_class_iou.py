@@ -3,12 +3,12 @@
 
 As Fig. 3 of the AICSD paper (Mansourian et al., arXiv 2308.04243): one
 group of bars per class, one bar per method (baseline, KD, AICSD, ...).
-The runs are read exactly as ``results_table.py`` reads them (its
-``read_any``): each work dir's *last* validation, its per-class table from
+The runs are read exactly as ``results_table.py`` reads them
+(:func:`mmseg_aicsd.utils.results.read_any`): each work dir's *last* validation, its per-class table from
 the log; a run summary (``RUN.json``, e.g. ``docs/results/camvid/runs/``)
 in place of a work dir is that row as saved. Runs of the same config are
-seeds: the bar is their mean, with a +-1 std error bar (n - 1). The per-class IoU are also printed as a
-Markdown table (classes x methods).
+seeds: the bar is their mean, with a +-1 std error bar (n - 1). The per-class IoU are also printed as
+a Markdown table (classes x methods).
 
 Example::
 
@@ -31,9 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-# results_table.py lies beside this script
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from results_table import RunError, read_any  # noqa: E402
+from mmseg_aicsd.utils.results import RunError, read_any  # noqa: E402
 
 IOU = 'IoU.'  # prefix of the per-class columns of read_run's rows
 
@@ -75,7 +73,7 @@ def per_class_iou(work_dirs: Sequence[str],
         label.
 
     Raises:
-        RunError: If a work dir cannot be read (see ``results_table``) or
+        RunError: If a work dir cannot be read (see :mod:`mmseg_aicsd.utils.results`) or
             its log has no per-class table; if the runs' class names
             differ; if ``labels`` has the wrong length.
     """

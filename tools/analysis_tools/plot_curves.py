@@ -9,7 +9,8 @@ the validation ``mIoU`` (with ``teacher/mIoU`` dashed in the same panel
 where ``TeacherEvalHook`` logged it).
 
 The records are mmengine's ``<timestamp>/vis_data/scalars.json`` of each
-work dir, read by ``results_table.py``'s ``read_records``, which merges the
+work dir, read by :func:`mmseg_aicsd.utils.results.read_records`, which
+merges the
 timestamp folders of a resumed run. mmseg's own
 ``tools/analysis_tools/analyze_logs.py`` (in the pip package under
 ``mmseg/.mim/tools``) takes one JSON file per run (a resumed run's
@@ -40,9 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-# results_table.py lies beside this script
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from results_table import RunError, read_records  # noqa: E402
+from mmseg_aicsd.utils.results import RunError, read_records  # noqa: E402
 
 # per-record bookkeeping, not curves
 NOT_CURVES = ('iter', 'step', 'epoch', 'lr', 'base_lr', 'time', 'data_time',
