@@ -229,3 +229,12 @@ def test_registered_modules_apply_loss_weight():
         2.5 * icsd_loss(student, teacher).item(), rel=1e-6)
     assert kd(student, teacher).item() == pytest.approx(
         0.5 * pixel_kd_loss(student, teacher, tau=2.0).item(), rel=1e-6)
+
+
+@pytest.mark.parametrize('tau', [0.0, -1.0, float('nan')])
+def test_icsd_tau_must_be_positive(tau):
+    # NaN fails every comparison: `tau <= 0` would let it through
+    with pytest.raises(ValueError, match='tau must be positive'):
+        ICSDLoss(tau=tau)
+    with pytest.raises(ValueError, match='tau must be positive'):
+        inter_class_similarity(torch.zeros(1, 2, 3, 3), tau)

@@ -128,7 +128,7 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     if logits.dim() != 4:
         raise ValueError('logits must be a (B, C, H, W) tensor, got shape '
                          f'{tuple(logits.shape)}')
-    if tau <= 0:
+    if not tau > 0:  # also catches NaN
         raise ValueError(f'tau must be positive, got {tau}')
     with torch.autocast(device_type=logits.device.type, enabled=False):
         return _InterClassSimilarity.apply(logits, float(tau))
@@ -193,7 +193,7 @@ class ICSDLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_icsd'):
         super().__init__()
-        if tau <= 0:
+        if not tau > 0:  # also catches NaN
             raise ValueError(f'tau must be positive, got {tau}')
         self.tau = tau
         self.normalize = normalize
