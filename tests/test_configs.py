@@ -106,6 +106,52 @@ def test_every_table_row_has_a_config():
     assert 'aicsd/deeplabv3plus_r18_cityscapes.py' in names
 
 
+# What each method's configs held before they inherited their loss block
+# from configs/_base_/distill/losses/ (issue 21): its distill_losses and
+# custom_hooks, the same for every (student, dataset).
+KD = dict(loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0))
+ICSD = dict(loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0))
+DECODER = 'decode_head.sep_bottleneck'
+LINEAR = [dict(type='ALWHook', schedule='linear')]
+LOSS_BLOCKS = {
+    'kd/kd': (KD, None),
+    'at/at': (dict(loss_at=dict(type='ATLoss', p=2, loss_weight=10000.0,
+                                student_feature=DECODER)), None),
+    'sp/sp': (dict(loss_sp=dict(type='SPLoss', loss_weight=3000.0,
+                                student_feature=DECODER)), None),
+    'ickd/ickd': (dict(loss_ickd=dict(
+        type='ICKDLoss', loss_weight=2.5, student_feature=DECODER,
+        connector=dict(type='ConvBNConnector'))), None),
+    'cwd/cwd': (dict(loss_cwd=dict(type='CWDLoss', tau=4.0, loss_weight=3.0)),
+                None),
+    'i2ckd/i2ckd': (dict(loss_i2ckd=dict(
+        type='I2CKDLoss', loss_weight=1.0, student_feature=DECODER,
+        connector=dict(type='ConvBNConnector'))), None),
+    'idd/idd': (dict(loss_idd=dict(type='IDDLoss', loss_weight=1.0,
+                                   student_feature=DECODER)), None),
+    'aicsd/icsd': (ICSD, None),
+    'aicsd/kd-icsd': (dict(ICSD, **KD), None),
+    'aicsd/kd-alw': (KD, LINEAR),
+    'aicsd/aicsd': (dict(ICSD, **KD), LINEAR),
+    'aicsd/aicsd-exp': (dict(ICSD, **KD),
+                        [dict(type='ALWHook', schedule='exp', beta=0.985)]),
+}
+
+
+@pytest.mark.parametrize(
+    'row,student', [(r, s) for r in LOSS_BLOCKS for s in STUDENTS])
+def test_inherited_loss_blocks_as_before(row, student):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{row}_{student}.py'))
+    losses, hooks = LOSS_BLOCKS[row]
+    assert cfg.model.distill_losses.to_dict() == losses
+    assert cfg.get('custom_hooks') == hooks
+    # the rest of the model is the distillation base's
+    base = Config.fromfile(
+        osp.join(CONFIG_DIR, '_base_', 'distill', f'{student}.py')).model
+    base.distill_losses = cfg.model.distill_losses
+    assert cfg.model.to_dict() == base.to_dict()
+
+
 @pytest.mark.parametrize('row', ['kd-icsd', 'aicsd-ne50'])
 def test_study_lambda_rows_change_only_the_icsd_weight(row):
     """The CamVid study's calibrated rows are their base rows with ICSD
