@@ -36,3 +36,10 @@ def camvid_root():
     if not osp.isdir(osp.join(CAMVID_ROOT, 'trainannot')):
         pytest.skip(f'CamVid not found at {CAMVID_ROOT} (set CAMVID_ROOT)')
     return CAMVID_ROOT
+
+
+def pytest_collection_modifyitems(items):
+    """Mark ``real_data`` every test that uses the real CamVid images."""
+    for item in items:
+        if 'camvid_root' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.real_data)

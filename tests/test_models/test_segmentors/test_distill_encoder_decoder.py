@@ -68,16 +68,6 @@ def segmentor_cfg(channels=16, num_classes=NUM_CLASSES):
         test_cfg=dict(mode='whole'))
 
 
-@pytest.fixture(scope='module')
-def teacher_ckpt(tmp_path_factory):
-    """A teacher checkpoint saved the way mmengine saves one."""
-    torch.manual_seed(0)
-    teacher = MODELS.build(segmentor_cfg(channels=32))
-    path = tmp_path_factory.mktemp('teacher') / 'teacher.pth'
-    torch.save(dict(meta=dict(iter=1), state_dict=teacher.state_dict()), path)
-    return str(path)
-
-
 def distill_cfg(teacher_ckpt, **overrides):
     cfg = segmentor_cfg()
     cfg.update(

@@ -7,10 +7,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from run_utils import run
-from test_distill_encoder_decoder import (  # noqa: F401  (a fixture)
-    NUM_CLASSES, batch, distill_cfg, segmentor_cfg, teacher_ckpt)
+from test_distill_encoder_decoder import (NUM_CLASSES, batch, distill_cfg,
+                                         segmentor_cfg)
 
-from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg_aicsd.models.utils import ModuleOutputRecorder, resize_labels
 
