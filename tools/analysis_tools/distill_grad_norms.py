@@ -7,11 +7,10 @@ into the student logits, over a few training batches, with the configured
 ``loss_weight``s and ALW off. The student is as ``init_weights`` leaves it
 (the start of training), or, with ``--checkpoint``, as a training checkpoint
 of the same config left it (a point later in training); the teacher is
-always ``teacher_ckpt``'s. The project's rule (docs in the README): choose
-the ICSD ``loss_weight`` so that its gradient norm is 0.1x-1x that of CE,
-checked on a checkpoint from partway through training as well as at the
-start (on CamVid, ICSD's ratio to CE grew from 0.49 at the start to 7-17
-by iteration 300).
+always ``teacher_ckpt``'s. The project's rule (README, "Loss weights"):
+choose the ICSD ``loss_weight`` so that its gradient norm is 0.1x-1x that
+of CE, checked on a checkpoint from partway through training as well as at
+the start (the README says how far the ratio moved on CamVid).
 ``--per-class`` adds each loss's gradient norm per class channel of the
 logits, which shows which classes a term pushes hardest.
 
