@@ -29,16 +29,8 @@ single dumped config or no finished validation stops the script with a
 message naming it and why; a log without the per-class table only loses
 the ``IoU.<class>`` columns (with a warning).
 
-Each work dir holds::
-
-    WORK_DIR/<config name>.py                    the dumped config
-    WORK_DIR/<timestamp>/<timestamp>.log         text log: seed, per-class
-                                                 tables of the validations
-    WORK_DIR/<timestamp>/vis_data/scalars.json   one JSON record per line
-    WORK_DIR/last_checkpoint, WORK_DIR/iter_N.pth
-
-A resumed run has several timestamp folders; a record of a newer folder
-replaces an older one of the same kind and iteration.
+The work dirs are read by :mod:`mmseg_aicsd.utils.results` (its docstring
+says what a work dir holds; a resumed run's folders are merged).
 
 Example::
 

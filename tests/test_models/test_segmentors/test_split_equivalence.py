@@ -8,13 +8,13 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
+from test_distill_encoder_decoder import NUM_CLASSES, segmentor_cfg
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg_aicsd.engine.hooks import set_alw_alpha
 
 ALPHA = 0.3
-NUM_CLASSES = 5
 # what the segmentor of d7f921c gave on this case
 EXPECTED = {
     'aux.acc_seg': 19.9462890625,
@@ -34,73 +34,24 @@ EXPECTED = {
     'loss_kd': 0.018069002777338028
 }
 # parameters whose gradient norms are compared
-GRADIENT_OF = ('backbone.stem.0.weight', 'backbone.layer4.0.downsample.0.weight',
+GRADIENT_OF = ('backbone.stem.0.weight',
+               'backbone.layer4.0.downsample.0.weight',
                'decode_head.conv_seg.weight', 'auxiliary_head.conv_seg.weight',
                'distill_connectors.loss_ickd.conv.conv.weight')
 
 
-def segmentor(channels):
-    """A small DeepLabV3+ R18-D8 with an FCN auxiliary head, no dropout."""
-    norm_cfg = dict(type='BN', requires_grad=True)
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_val=0,
-            seg_pad_val=255),
-        pretrained=None,
-        backbone=dict(
-            type='ResNetV1c',
-            depth=18,
-            num_stages=4,
-            out_indices=(0, 1, 2, 3),
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1),
-            norm_cfg=norm_cfg,
-            contract_dilation=True),
-        decode_head=dict(
-            type='DepthwiseSeparableASPPHead',
-            in_channels=512,
-            in_index=3,
-            channels=channels,
-            dilations=(1, 12, 24, 36),
-            c1_in_channels=64,
-            c1_channels=8,
-            dropout_ratio=0.0,
-            num_classes=NUM_CLASSES,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-        auxiliary_head=dict(
-            type='FCNHead',
-            in_channels=256,
-            in_index=2,
-            channels=8,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.0,
-            num_classes=NUM_CLASSES,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
-
-
 def build_case(tmp_dir):
-    """The model (logit losses, a feature loss through a probed connector,
-    a loss that takes labels; ALW alpha 0.3) and a fixed batch."""
+    """The model (the small DeepLabV3+ R18-D8 of the segmentor tests, with
+    logit losses, a feature loss through a probed connector, a loss that
+    takes labels; ALW alpha 0.3) and a fixed batch."""
     torch.manual_seed(0)
-    teacher = MODELS.build(segmentor(channels=32))
+    teacher = MODELS.build(segmentor_cfg(channels=32))
     ckpt = f'{tmp_dir}/teacher.pth'
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
     cfg = ConfigDict(
-        segmentor(channels=16),
+        segmentor_cfg(channels=16),
         type='DistillEncoderDecoder',
-        teacher=segmentor(channels=32),
+        teacher=segmentor_cfg(channels=32),
         teacher_ckpt=ckpt,
         distill_losses=dict(
             loss_icsd=dict(type='ICSDLoss', loss_weight=3.0),
