@@ -106,7 +106,11 @@ def test_loss_items_and_gradient_as_before_the_split(tmp_path):
     values = measure(*build_case(tmp_path))
     assert set(values) == set(EXPECTED)
     for name, expected in EXPECTED.items():
-        assert values[name] == pytest.approx(expected, rel=1e-5, abs=1e-9), \
+        # rel 1e-3: float32 sums in another order (torch's thread count
+        # differs under pytest-xdist) move loss_icsd, a ~7e-5 difference of
+        # near-equal terms, by ~1e-4 of itself; a change of behaviour moves
+        # the values by far more
+        assert values[name] == pytest.approx(expected, rel=1e-3, abs=1e-8), \
             name
 
 
