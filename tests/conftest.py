@@ -1,6 +1,5 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 import os
-import os.path as osp
 
 import pytest
 import torch
@@ -24,22 +23,6 @@ if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
         os.environ[_var] = _threads
     torch.set_num_threads(int(_threads))
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.
-CAMVID_ROOT = os.environ.get(
-    'CAMVID_ROOT', osp.join(REPO_ROOT, '..', 'shared', 'data', 'camvid'))
+from run_utils import camvid_root, mark_real_data_tests  # noqa: F401,E402
 
-
-@pytest.fixture(scope='session')
-def camvid_root():
-    """Path of the real CamVid data (SegNet layout); skips if absent."""
-    if not osp.isdir(osp.join(CAMVID_ROOT, 'trainannot')):
-        pytest.skip(f'CamVid not found at {CAMVID_ROOT} (set CAMVID_ROOT)')
-    return CAMVID_ROOT
-
-
-def pytest_collection_modifyitems(items):
-    """Mark ``real_data`` every test that uses the real CamVid images."""
-    for item in items:
-        if 'camvid_root' in getattr(item, 'fixturenames', ()):
-            item.add_marker(pytest.mark.real_data)
+pytest_collection_modifyitems = mark_real_data_tests

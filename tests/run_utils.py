@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -16,6 +17,25 @@ TESTS = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(TESTS)
 STUDENT = 'configs/deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 AICSD = 'configs/aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
+# Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.
+CAMVID_ROOT = os.environ.get(
+    'CAMVID_ROOT', osp.join(REPO, '..', 'shared', 'data', 'camvid'))
+
+
+@pytest.fixture(scope='session')
+def camvid_root():
+    """Path of the real CamVid data (SegNet layout); skips if absent."""
+    if not osp.isdir(osp.join(CAMVID_ROOT, 'trainannot')):
+        pytest.skip(f'CamVid not found at {CAMVID_ROOT} (set CAMVID_ROOT)')
+    return CAMVID_ROOT
+
+
+def mark_real_data_tests(items):
+    """``pytest_collection_modifyitems`` of the conftests: mark
+    ``real_data`` every test that uses the real CamVid images."""
+    for item in items:
+        if 'camvid_root' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.real_data)
 
 
 def data_options(root, max_iters, n_train=4, val_interval=2,

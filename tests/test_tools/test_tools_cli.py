@@ -16,7 +16,7 @@ SCRIPTS = sorted(
 
 
 def test_scripts_found():
-    assert {'tools/train.py', 'tools/test.py', 'tools/camvid_study.py',
+    assert {'tools/train.py', 'tools/test.py',
             'tools/analysis_tools/visualize_ics.py'} <= set(SCRIPTS)
 
 

@@ -429,7 +429,7 @@ def test_per_class_iou(runs, tmp_path, capsys):
         heights = [p.get_height() for p in container.patches]
         np.testing.assert_array_equal(heights, [log[c] for c in CLASSES])
 
-    # a run summary (RUN.json, as tools/camvid_study.py writes) in place of
+    # a run summary (RUN.json, as studies/camvid/camvid_study.py writes) in place of
     # the work dir: the same table
     summary = tmp_path / 'aicsd.json'
     with open(summary, 'w') as f:

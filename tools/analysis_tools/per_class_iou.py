@@ -5,7 +5,7 @@ As Fig. 3 of the AICSD paper (Mansourian et al., arXiv 2308.04243): one
 group of bars per class, one bar per method (baseline, KD, AICSD, ...).
 The runs are read exactly as ``results_table.py`` reads them
 (:func:`mmseg_aicsd.utils.results.read_any`): each work dir's *last* validation, its per-class table from
-the log; a run summary (``RUN.json``, e.g. ``docs/results/camvid/runs/``)
+the log; a run summary (``RUN.json``, e.g. ``studies/camvid/runs/``)
 in place of a work dir is that row as saved. Runs of the same config are
 seeds: the bar is their mean, with a +-1 std error bar (n - 1). The per-class IoU are also printed as
 a Markdown table (classes x methods).

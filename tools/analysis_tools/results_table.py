@@ -19,7 +19,7 @@ mean ± std over them, std with n - 1):
 
 A ``RUN.json`` in place of a work dir is a run summary: the dict
 :func:`read_run` returns, saved with ``json.dump`` (keys it adds, such as
-``wall_time_s``, are kept; see ``tools/camvid_study.py``). Summaries make a
+``wall_time_s``, are kept; see ``studies/camvid/camvid_study.py``). Summaries make a
 committed table that does not need the work dirs' checkpoints.
 
 ``--csv OUT.csv`` writes one row per run: config, method, teacher, seed,
@@ -38,8 +38,8 @@ Example::
         work_dirs/r18_seed0 work_dirs/r18_seed1 \\
         work_dirs/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240 \\
         --csv results.csv
-    python tools/analysis_tools/results_table.py docs/results/camvid/runs/*.json \
-        --per-class --update docs/results/camvid/README.md
+    python tools/analysis_tools/results_table.py studies/camvid/runs/*.json \
+        --per-class --update studies/camvid/README.md
 """
 import argparse
 import sys

@@ -35,11 +35,11 @@ Examples::
     # everything missing, in order (on 2 CPU cores: 3.3 h for the teacher;
     # per student run 47 min (baseline) to 80 min (with the teacher), two
     # runs side by side with OMP_NUM_THREADS=1 each)
-    python tools/camvid_study.py --work-root /data/camvid_study
+    python studies/camvid/camvid_study.py --work-root /data/camvid_study
     # what is done and what would run, without running it
-    python tools/camvid_study.py --work-root /data/camvid_study --dry-run
+    python studies/camvid/camvid_study.py --work-root /data/camvid_study --dry-run
     # at most two runs now, of the baseline and KD rows only
-    python tools/camvid_study.py --work-root /data/camvid_study \\
+    python studies/camvid/camvid_study.py --work-root /data/camvid_study \\
         --rows baseline kd --max-runs 2
 
 Checkpoints stay in ``WORK_ROOT`` (keep it outside the repository); only
@@ -63,9 +63,11 @@ from mmengine.config import Config, DictAction
 import mmseg
 from mmseg_aicsd.utils import results as RT
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the repository root: the runner is studies/camvid/camvid_study.py
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.abspath(__file__))))
 STUDENT = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240'
-TEACHER = ('configs/deeplabv3plus/'
+TEACHER = ('studies/camvid/configs/'
            'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
 # study row -> config, in the order of the tables and of stage 1
 ROWS = {
@@ -73,13 +75,13 @@ ROWS = {
     'kd': f'configs/kd/kd_{STUDENT}.py',
     'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
     # ICSD weight calibrated over training (README, "Loss weights")
-    'kd-icsd-lambda0.05': f'configs/aicsd/kd-icsd-lambda0.05_{STUDENT}.py',
-    'aicsd-ne50': f'configs/aicsd/aicsd-ne50_{STUDENT}.py',  # N_e = 50
+    'kd-icsd-lambda0.05': f'studies/camvid/configs/kd-icsd-lambda0.05_{STUDENT}.py',
+    'aicsd-ne50': f'studies/camvid/configs/aicsd-ne50_{STUDENT}.py',  # N_e = 50
     'aicsd-ne50-lambda0.05':
-    f'configs/aicsd/aicsd-ne50-lambda0.05_{STUDENT}.py',
+    f'studies/camvid/configs/aicsd-ne50-lambda0.05_{STUDENT}.py',
     'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
     'icsd': f'configs/aicsd/icsd_{STUDENT}.py',
-    'aicsd-exp-ne50': f'configs/aicsd/aicsd-exp-ne50_{STUDENT}.py',
+    'aicsd-exp-ne50': f'studies/camvid/configs/aicsd-exp-ne50_{STUDENT}.py',
     'cwd': f'configs/cwd/cwd_{STUDENT}.py',
     'i2ckd': f'configs/i2ckd/i2ckd_{STUDENT}.py',
     'idd': f'configs/idd/idd_{STUDENT}.py',
@@ -105,7 +107,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='work dirs of the teacher and the runs (checkpoints: keep it '
         'outside the repository)')
     parser.add_argument(
-        '--out', default=osp.join(REPO, 'docs', 'results', 'camvid'),
+        '--out', default=osp.join(REPO, 'studies', 'camvid'),
         help='where the summaries (runs/*.json, teacher.json) and '
         'README.md are written')
     parser.add_argument('--rows', nargs='+', choices=list(ROWS),

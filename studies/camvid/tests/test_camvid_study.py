@@ -1,5 +1,5 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-"""tools/camvid_study.py and the run summaries of results_table.py: the
+"""studies/camvid/camvid_study.py and the run summaries of results_table.py: the
 plan and the tables on hand-made summaries (means and stds computed here),
 then a real two-iteration study on CamVid whose summaries are checked
 against the work dirs' scalars.json."""
@@ -15,14 +15,15 @@ import pytest
 from PIL import Image
 from run_utils import REPO, STUDENT, data_options, run
 
-SCRIPT = 'tools/camvid_study.py'
+SCRIPT = 'studies/camvid/camvid_study.py'
 CLASSES = ('sky', 'road', 'car')
 
 
 @pytest.fixture(scope='module')
 def study_tool():
-    """The runner as a module (``tools`` is a package of the repository)."""
-    from tools import camvid_study
+    """The runner as a module (``studies`` is a package of the
+    repository)."""
+    from studies.camvid import camvid_study
     return camvid_study
 
 
