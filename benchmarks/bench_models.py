@@ -101,8 +101,8 @@ def build_models(cfg: Config,
         with tempfile.TemporaryDirectory() as tmp:
             if teacher_ckpt is None:
                 teacher_ckpt = osp.join(tmp, 'teacher_random_init.pth')
-                torch.save(_build(distill_cfg.teacher).state_dict(),
-                           teacher_ckpt)
+                torch.save(
+                    _build(distill_cfg.teacher).state_dict(), teacher_ckpt)
             distill_cfg.teacher_ckpt = teacher_ckpt
             distill = _build(distill_cfg)
         models['distill'] = distill.to(device)
@@ -129,8 +129,7 @@ def synthetic_batch(batch_size: int,
     inputs, samples = [], []
     for _ in range(batch_size):
         inputs.append(
-            torch.randint(0, 256, (3, H, W), dtype=torch.uint8,
-                          generator=gen))
+            torch.randint(0, 256, (3, H, W), dtype=torch.uint8, generator=gen))
         sample = SegDataSample(
             metainfo=dict(img_shape=(H, W), ori_shape=(H, W)))
         sample.gt_sem_seg = PixelData(

@@ -140,14 +140,17 @@ def load_weights(model: torch.nn.Module, checkpoint: str, what: str) -> dict:
         raise FileNotFoundError(f'{what} {checkpoint!r} does not exist')
     register_checkpoint_safe_globals()  # mmengine's HistoryBuffer etc.
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = student_state_dict(strip_ddp_prefix(loaded.get('state_dict',
-                                                            loaded)))
+    state = student_state_dict(
+        strip_ddp_prefix(loaded.get('state_dict', loaded)))
     load_state_dict_strictly(model, state, f'{what} {checkpoint!r}')
     return loaded.get('meta', {}) if isinstance(loaded, dict) else {}
 
 
-def load_segmentor(cfg: Config, model_cfg: ConfigDict, checkpoint: str,
-                   what: str, device: str = 'cpu') -> torch.nn.Module:
+def load_segmentor(cfg: Config,
+                   model_cfg: ConfigDict,
+                   checkpoint: str,
+                   what: str,
+                   device: str = 'cpu') -> torch.nn.Module:
     """A segmentor ready for :func:`mmseg.apis.inference_model`.
 
     Built by mmseg's :func:`~mmseg.apis.init_model` from ``cfg`` with its
@@ -242,13 +245,13 @@ def colour_labels(labels: np.ndarray, meta: dict) -> np.ndarray:
     """
     # alpha=1: the mask alone (the image only gives the shape)
     visualizer = SegLocalVisualizer(name='mmseg_aicsd.analysis', alpha=1.0)
-    visualizer.dataset_meta = dict(classes=meta['classes'],
-                                   palette=meta['palette'])
+    visualizer.dataset_meta = dict(
+        classes=meta['classes'], palette=meta['palette'])
     blank = np.zeros((*labels.shape, 3), dtype=np.uint8)
     sample = SegDataSample(
         pred_sem_seg=PixelData(data=torch.as_tensor(labels)[None]))
-    visualizer.add_datasample('labels', blank, sample, draw_gt=False,
-                              with_labels=False)
+    visualizer.add_datasample(
+        'labels', blank, sample, draw_gt=False, with_labels=False)
     return visualizer.get_image()
 
 

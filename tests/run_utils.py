@@ -15,11 +15,12 @@ from mmseg.registry import MODELS
 
 TESTS = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(TESTS)
-STUDENT = 'configs/deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
+STUDENT = ('configs/deeplabv3plus/'
+           'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py')
 AICSD = 'configs/aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 # Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.
-CAMVID_ROOT = os.environ.get(
-    'CAMVID_ROOT', osp.join(REPO, '..', 'shared', 'data', 'camvid'))
+CAMVID_ROOT = os.environ.get('CAMVID_ROOT',
+                             osp.join(REPO, '..', 'shared', 'data', 'camvid'))
 
 
 @pytest.fixture(scope='session')
@@ -38,8 +39,7 @@ def mark_real_data_tests(items):
             item.add_marker(pytest.mark.real_data)
 
 
-def data_options(root, max_iters, n_train=4, val_interval=2,
-                 ckpt_interval=2):
+def data_options(root, max_iters, n_train=4, val_interval=2, ckpt_interval=2):
     """A few real images, no worker processes, short intervals."""
     opts = [
         f'train_cfg.max_iters={max_iters}',
@@ -62,8 +62,12 @@ def run(*args, check=True, launcher=(sys.executable, )):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [TESTS, REPO] + [p for p in [env.get('PYTHONPATH')] if p])
-    proc = subprocess.run([*launcher, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([*launcher, *args],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     if check:
         assert proc.returncode == 0, \
             proc.stdout[-3000:] + proc.stderr[-3000:]

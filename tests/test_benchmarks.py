@@ -22,8 +22,7 @@ def bench():
     return dict(icsd_loss=icsd_loss, bench_utils=bench_utils)
 
 
-@pytest.mark.parametrize('shape', [(2, 5, 6, 7), (1, 19, 4, 9),
-                                   (3, 2, 1, 9)])
+@pytest.mark.parametrize('shape', [(2, 5, 6, 7), (1, 19, 4, 9), (3, 2, 1, 9)])
 @pytest.mark.parametrize('tau', [1.0, 2.5])
 def test_reference_ics_equal_ours(bench, shape, tau):
     torch.manual_seed(0)
@@ -69,10 +68,15 @@ def test_scripts_run_quick(tmp_path):
     }
     # in parallel, one thread each: the three take ~20 s together
     procs = {
-        script: subprocess.Popen(
-            [sys.executable, '-m', f'benchmarks.{script}', '--quick',
-             '--threads', '1'] + args,
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        script:
+        subprocess.Popen(
+            [
+                sys.executable, '-m', f'benchmarks.{script}', '--quick',
+                '--threads', '1'
+            ] + args,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True)
         for script, args in commands.items()
     }

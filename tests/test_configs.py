@@ -11,13 +11,13 @@ import pytest
 import torch
 import yaml
 from mmengine.config import Config
-from mmengine.utils import mkdir_or_exist
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmengine.utils import mkdir_or_exist
 
 import mmseg
-from mmengine.structures import PixelData
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 from mmseg_aicsd.engine.hooks import set_alw_alpha
@@ -77,8 +77,10 @@ TABLE_ROWS = {
 STUDY_ROWS = {
     'studies/camvid/configs/aicsd-ne50': ({'loss_icsd', 'loss_kd'}, 'linear'),
     'studies/camvid/configs/aicsd-exp-ne50': ({'loss_icsd', 'loss_kd'}, 'exp'),
-    'studies/camvid/configs/kd-icsd-lambda0.05': ({'loss_icsd', 'loss_kd'}, None),
-    'studies/camvid/configs/aicsd-ne50-lambda0.05': ({'loss_icsd', 'loss_kd'}, 'linear'),
+    'studies/camvid/configs/kd-icsd-lambda0.05': ({'loss_icsd',
+                                                   'loss_kd'}, None),
+    'studies/camvid/configs/aicsd-ne50-lambda0.05': ({'loss_icsd',
+                                                      'loss_kd'}, 'linear'),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -87,7 +89,7 @@ STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240')
 PAPER_SCHEDULES = (
     'aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-50e_cityscapes-512x1024.py',
-    'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb4-50e_cityscapes-512x1024.py',
+    'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb4-50e_cityscapes-512x1024.py',  # noqa: E501
     'aicsd/aicsd_deeplabv3plus_r18-d8_1xb6-120e_voc12aug-513x513.py',
     'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb6-120e_voc12aug-513x513.py')
 
@@ -97,15 +99,18 @@ def expected_row(path):
     name = config_id(path)
     if name == 'aicsd/deeplabv3plus_r18_cityscapes.py':  # the short name
         return TABLE_ROWS['aicsd/aicsd']
-    prefix = name.rsplit('_', 1)[0].split('_deeplabv3plus')[0].split(
-        '_mobilenet')[0]
+    prefix = name.rsplit(
+        '_', 1)[0].split('_deeplabv3plus')[0].split('_mobilenet')[0]
     return TABLE_ROWS.get(prefix, STUDY_ROWS.get(prefix))
 
 
 def test_every_table_row_has_a_config():
     names = {config_id(p) for p in CONFIGS}
-    rows = {f'{row}_{student}.py' for row in TABLE_ROWS for student in
-            STUDENTS}
+    rows = {
+        f'{row}_{student}.py'
+        for row in TABLE_ROWS
+        for student in STUDENTS
+    }
     assert rows <= names, sorted(rows - names)
     assert set(PAPER_SCHEDULES) <= names
     assert 'aicsd/deeplabv3plus_r18_cityscapes.py' in names
@@ -120,31 +125,42 @@ DECODER = 'decode_head.sep_bottleneck'
 LINEAR = [dict(type='ALWHook', schedule='linear')]
 LOSS_BLOCKS = {
     'kd/kd': (KD, None),
-    'at/at': (dict(loss_at=dict(type='ATLoss', p=2, loss_weight=10000.0,
-                                student_feature=DECODER)), None),
-    'sp/sp': (dict(loss_sp=dict(type='SPLoss', loss_weight=3000.0,
-                                student_feature=DECODER)), None),
-    'ickd/ickd': (dict(loss_ickd=dict(
-        type='ICKDLoss', loss_weight=2.5, student_feature=DECODER,
-        connector=dict(type='ConvBNConnector'))), None),
-    'cwd/cwd': (dict(loss_cwd=dict(type='CWDLoss', tau=4.0, loss_weight=3.0)),
-                None),
-    'i2ckd/i2ckd': (dict(loss_i2ckd=dict(
-        type='I2CKDLoss', loss_weight=1.0, student_feature=DECODER,
-        connector=dict(type='ConvBNConnector'))), None),
-    'idd/idd': (dict(loss_idd=dict(type='IDDLoss', loss_weight=1.0,
-                                   student_feature=DECODER)), None),
+    'at/at': (dict(
+        loss_at=dict(
+            type='ATLoss', p=2, loss_weight=10000.0, student_feature=DECODER)),
+              None),
+    'sp/sp': (dict(
+        loss_sp=dict(
+            type='SPLoss', loss_weight=3000.0, student_feature=DECODER)),
+              None),
+    'ickd/ickd': (dict(
+        loss_ickd=dict(
+            type='ICKDLoss',
+            loss_weight=2.5,
+            student_feature=DECODER,
+            connector=dict(type='ConvBNConnector'))), None),
+    'cwd/cwd':
+    (dict(loss_cwd=dict(type='CWDLoss', tau=4.0, loss_weight=3.0)), None),
+    'i2ckd/i2ckd': (dict(
+        loss_i2ckd=dict(
+            type='I2CKDLoss',
+            loss_weight=1.0,
+            student_feature=DECODER,
+            connector=dict(type='ConvBNConnector'))), None),
+    'idd/idd': (dict(
+        loss_idd=dict(
+            type='IDDLoss', loss_weight=1.0, student_feature=DECODER)), None),
     'aicsd/icsd': (ICSD, None),
     'aicsd/kd-icsd': (dict(ICSD, **KD), None),
     'aicsd/kd-alw': (KD, LINEAR),
     'aicsd/aicsd': (dict(ICSD, **KD), LINEAR),
-    'aicsd/aicsd-exp': (dict(ICSD, **KD),
-                        [dict(type='ALWHook', schedule='exp', beta=0.985)]),
+    'aicsd/aicsd-exp':
+    (dict(ICSD, **KD), [dict(type='ALWHook', schedule='exp', beta=0.985)]),
 }
 
 
-@pytest.mark.parametrize(
-    'row,student', [(r, s) for r in LOSS_BLOCKS for s in STUDENTS])
+@pytest.mark.parametrize('row,student',
+                         [(r, s) for r in LOSS_BLOCKS for s in STUDENTS])
 def test_inherited_loss_blocks_as_before(row, student):
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{row}_{student}.py'))
     losses, hooks = LOSS_BLOCKS[row]
@@ -169,8 +185,7 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
     distill = cfg.model.type == 'DistillEncoderDecoder'
     if distill:
         losses_expected, schedule = expected_row(path)
-        hooks = [h for h in cfg.get('custom_hooks', [])
-                 if h.type == 'ALWHook']
+        hooks = [h for h in cfg.get('custom_hooks', []) if h.type == 'ALWHook']
         assert [h.get('schedule', 'linear') for h in hooks] == \
             ([schedule] if schedule else [])
         cfg.model.teacher_ckpt = teacher_ckpts(cfg.model.teacher)
@@ -182,8 +197,8 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
         set_alw_alpha(model, 0.5)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     student_before = {
-        k: v.clone() for k, v in model.state_dict().items()
-        if v.is_floating_point()
+        k: v.clone()
+        for k, v in model.state_dict().items() if v.is_floating_point()
     }
     num_classes = model.decode_head.num_classes
     torch.manual_seed(0)
@@ -204,19 +219,20 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
         if distill:
             expected |= losses_expected
         assert {k for k in losses if 'loss' in k} == expected
-        assert all(torch.isfinite(v) for k, v in losses.items()
-                   if 'loss' in k)
+        assert all(torch.isfinite(v) for k, v in losses.items() if 'loss' in k)
     # every trained tensor moved: student and connectors; no teacher key
     state = model.state_dict()
     assert not any(k.startswith('teacher.') for k in state)
-    first_backbone_weight = next(
-        k for k, _ in model.named_parameters() if k.startswith('backbone.'))
+    first_backbone_weight = next(k for k, _ in model.named_parameters()
+                                 if k.startswith('backbone.'))
     for key in ('decode_head.conv_seg.weight', first_backbone_weight):
         assert not torch.equal(state[key], student_before[key]), key
     if distill:
         assert model.teacher.num_classes == num_classes
-        connectors = [k for k in state if k.startswith('distill_connectors.')
-                      and k.endswith('conv.weight')]
+        connectors = [
+            k for k in state if k.startswith('distill_connectors.')
+            and k.endswith('conv.weight')
+        ]
         method = osp.basename(path).split('_')[0]
         assert bool(connectors) == (method in ('ickd', 'i2ckd')), connectors
         for key in connectors:
@@ -227,8 +243,10 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
 
 
 @pytest.mark.parametrize(
-    'path', [p for p in CONFIGS if 'cityscapes' in p and (
-        '/aicsd/aicsd_' in p or '/ickd/' in p)],
+    'path', [
+        p for p in CONFIGS
+        if 'cityscapes' in p and ('/aicsd/aicsd_' in p or '/ickd/' in p)
+    ],
     ids=config_id)
 def test_syncbn_config_on_one_process(path, teacher_ckpts):
     """The stock Cityscapes configs use SyncBN in student and teacher. On
@@ -307,8 +325,8 @@ def make_cityscapes(root):
     for split in ('train', 'val'):
         stem = f'{root}/%s/{split}/aachen/aachen_000000_000019'
         write_image(stem % 'leftImg8bit' + '_leftImg8bit.png', 64, 128, 0)
-        write_label(stem % 'gtFine' + '_gtFine_labelTrainIds.png', 64, 128,
-                    19, 1)
+        write_label(stem % 'gtFine' + '_gtFine_labelTrainIds.png', 64, 128, 19,
+                    1)
 
 
 def make_voc_aug(root):
@@ -335,8 +353,7 @@ def set_data_root(dataset_cfg, old_root, new_root):
 def test_config_datasets_load(path, tmp_path, camvid_root):
     init_default_scope('mmseg')
     cfg = Config.fromfile(path)
-    dataset_type = cfg.train_dataloader.dataset.get(
-        'type', 'PascalVOCDataset')
+    dataset_type = cfg.train_dataloader.dataset.get('type', 'PascalVOCDataset')
     if 'cityscapes' in path:
         make_cityscapes(osp.join(tmp_path, 'data/cityscapes'))
         root, expected_classes = str(tmp_path), 19

@@ -61,9 +61,10 @@ def student_model_config(cfg: Config) -> ConfigDict:
     if model.get('type') != DISTILL_TYPE:
         return model
     keep = set(inspect.signature(EncoderDecoder.__init__).parameters)
-    model = ConfigDict(
-        {k: v
-         for k, v in model.items() if k in keep - {'self'}})
+    model = ConfigDict({
+        k: v
+        for k, v in model.items() if k in keep - {'self'}
+    })
     model.type = 'EncoderDecoder'
     return model
 

@@ -65,8 +65,8 @@ def read_records(work_dir: str) -> list:
     Raises:
         RunError: If no timestamp folder has a ``vis_data/scalars.json``.
     """
-    paths = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    paths = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not paths:
         raise RunError(f'{work_dir}: no <timestamp>/vis_data/scalars.json; '
                        'not a tools/train.py work dir, or the run never '
@@ -121,8 +121,10 @@ def class_table(log: str) -> Optional[pd.DataFrame]:
     if len(segments) < 2:
         return None
     lines = segments[-2].splitlines()
-    heads = [i for i, line in enumerate(lines)
-             if line.endswith('per class results:')]
+    heads = [
+        i for i, line in enumerate(lines)
+        if line.endswith('per class results:')
+    ]
     if not heads:
         return None
     # an empty log message, then the table's '+---' and '|' lines
@@ -173,10 +175,11 @@ def count_params(cfg: Config, ckpt: Optional[str]) -> int:
         # mmengine's checkpoints
         state = torch.load(ckpt, map_location='cpu', weights_only=True)
         state = state.get('state_dict', state)
-        return sum(v.numel() for k, v in state.items()
-                   if not k.endswith(BN_STATS)
-                   and not k.startswith(NOT_STUDENT))
+        return sum(
+            v.numel() for k, v in state.items()
+            if not k.endswith(BN_STATS) and not k.startswith(NOT_STUDENT))
     from mmengine.registry import init_default_scope
+
     from mmseg.registry import MODELS
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(student_model_config(cfg))
@@ -259,9 +262,10 @@ def read_run(work_dir: str) -> dict:
         if train else float('nan')
     table = class_table(osp.join(work_dir, stamp, f'{stamp}.log'))
     if table is None or 'IoU' not in table:
-        print(f'results_table: {work_dir}: no per-class table of the '
-              f'validation at iteration {val["step"]} in its log',
-              file=sys.stderr)
+        print(
+            f'results_table: {work_dir}: no per-class table of the '
+            f'validation at iteration {val["step"]} in its log',
+            file=sys.stderr)
     else:
         row.update({f'IoU.{c}': v for c, v in table['IoU'].items()})
     return row
@@ -328,10 +332,15 @@ def aggregate(runs: pd.DataFrame,
     Raises:
         RunError: If ``baseline`` names no config of the runs.
     """
-    metrics = [m for m in METRICS + TEACHER_METRICS
-               if m in runs and runs[m].notna().any()]
-    stats = dict(method=('method', 'first'), teacher=('teacher', 'first'),
-                 distill=('distill', 'first'), n=('work_dir', 'size'))
+    metrics = [
+        m for m in METRICS + TEACHER_METRICS
+        if m in runs and runs[m].notna().any()
+    ]
+    stats = dict(
+        method=('method', 'first'),
+        teacher=('teacher', 'first'),
+        distill=('distill', 'first'),
+        n=('work_dir', 'size'))
     for m in metrics:
         stats[m] = (m, 'mean')
         stats[f'{m}_std'] = (m, 'std')  # pandas: ddof=1
@@ -352,8 +361,8 @@ def aggregate(runs: pd.DataFrame,
         baseline = by_method[0]
     if baseline is not None:
         delta = table['mIoU'] - table.loc[baseline, 'mIoU']
-        table.insert(table.columns.get_loc('mIoU_std') + 1, 'delta_mIoU',
-                     delta)
+        table.insert(
+            table.columns.get_loc('mIoU_std') + 1, 'delta_mIoU', delta)
     table.attrs['baseline'] = baseline
     return table
 
@@ -386,7 +395,8 @@ def to_markdown(table: pd.DataFrame) -> str:
         out['teacher mIoU'] = mean_std('teacher/mIoU')
     # disable_numparse: tabulate would print '2.80' as 2.8
     return out.to_markdown(
-        index=False, disable_numparse=True,
+        index=False,
+        disable_numparse=True,
         colalign=['left', 'left'] + ['right'] * (out.shape[1] - 2))
 
 
@@ -396,18 +406,20 @@ def per_class_markdown(runs: pd.DataFrame, table: pd.DataFrame) -> str:
     ``table`` in its order; ``-`` where no run has the class (absent from
     the validation images, or runs without per-class tables)."""
     ious = [c for c in runs if c.startswith('IoU.')]
-    means = runs.groupby('config', sort=False)[ious].mean().reindex(
-        table.index)
+    means = runs.groupby(
+        'config', sort=False)[ious].mean().reindex(table.index)
     out = pd.DataFrame({'method': table['method']})
     for c in ious:
         out[c[len('IoU.'):]] = means[c].map('{:.2f}'.format).where(
             means[c].notna(), '-')
     return out.to_markdown(
-        index=False, disable_numparse=True,
+        index=False,
+        disable_numparse=True,
         colalign=['left'] + ['right'] * len(ious))
 
 
-def tables_markdown(runs: pd.DataFrame, table: pd.DataFrame,
+def tables_markdown(runs: pd.DataFrame,
+                    table: pd.DataFrame,
                     per_class: bool = False,
                     class_title: Optional[str] = None) -> str:
     """What the script prints: :func:`to_markdown` of ``table``, then with

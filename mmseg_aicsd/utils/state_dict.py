@@ -32,25 +32,29 @@ class CheckpointMismatchError(RuntimeError):
 def strip_ddp_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     """The state dict with DistributedDataParallel's ``module.`` prefix
     removed from its keys (keys without it are kept as they are)."""
-    return {(k[len('module.'):] if k.startswith('module.') else k): v
-            for k, v in state_dict.items()}
+    return {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in state_dict.items()
+    }
 
 
 def student_state_dict(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     """The entries of a distillation state dict that are the student's
     (every key but :data:`NOT_STUDENT` ones): it loads into the stock
     student config with no missing or unexpected keys."""
-    return {k: v for k, v in state_dict.items()
-            if not k.startswith(NOT_STUDENT)}
+    return {
+        k: v
+        for k, v in state_dict.items() if not k.startswith(NOT_STUDENT)
+    }
 
 
-def load_state_dict_strictly(model: nn.Module,
-                             state_dict: Dict[str, Tensor],
-                             what: str,
-                             config: str = 'the model config',
-                             hint: str = 'a checkpoint of this architecture',
-                             unused: Sequence[str] = UNUSED_AT_INFERENCE
-                             ) -> List[str]:
+def load_state_dict_strictly(
+        model: nn.Module,
+        state_dict: Dict[str, Tensor],
+        what: str,
+        config: str = 'the model config',
+        hint: str = 'a checkpoint of this architecture',
+        unused: Sequence[str] = UNUSED_AT_INFERENCE) -> List[str]:
     """Load ``state_dict`` into ``model``, every weight checked.
 
     Weights the model needs but the state dict lacks, weights the model
@@ -83,10 +87,14 @@ def load_state_dict_strictly(model: nn.Module,
         raise CheckpointMismatchError(
             f'{what} does not fit {config}: {e}') from e
     unused = tuple(unused)
-    ignored = [k for k in result.missing_keys + result.unexpected_keys
-               if unused and k.startswith(unused)]
-    missing = [k for k in result.missing_keys
-               if k not in ignored and not k.endswith('num_batches_tracked')]
+    ignored = [
+        k for k in result.missing_keys + result.unexpected_keys
+        if unused and k.startswith(unused)
+    ]
+    missing = [
+        k for k in result.missing_keys
+        if k not in ignored and not k.endswith('num_batches_tracked')
+    ]
     unexpected = [k for k in result.unexpected_keys if k not in ignored]
     if missing or unexpected:
         raise CheckpointMismatchError(
@@ -103,4 +111,5 @@ def warn_ignored(what: str, ignored: Sequence[str], owner: str) -> None:
         print_log(
             f'{what}: {len(ignored)} auxiliary_head weights differ from '
             f'{owner} config; {owner} does not use them',
-            logger='current', level=logging.WARNING)
+            logger='current',
+            level=logging.WARNING)

@@ -37,7 +37,8 @@ Examples::
     # runs side by side with OMP_NUM_THREADS=1 each)
     python studies/camvid/camvid_study.py --work-root /data/camvid_study
     # what is done and what would run, without running it
-    python studies/camvid/camvid_study.py --work-root /data/camvid_study --dry-run
+    python studies/camvid/camvid_study.py --work-root /data/camvid_study \\
+        --dry-run
     # at most two runs now, of the baseline and KD rows only
     python studies/camvid/camvid_study.py --work-root /data/camvid_study \\
         --rows baseline kd --max-runs 2
@@ -64,8 +65,7 @@ import mmseg
 from mmseg_aicsd.utils import results as RT
 
 # the repository root: the runner is studies/camvid/camvid_study.py
-REPO = osp.dirname(
-    osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STUDENT = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240'
 TEACHER = ('studies/camvid/configs/'
            'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
@@ -75,8 +75,10 @@ ROWS = {
     'kd': f'configs/kd/kd_{STUDENT}.py',
     'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
     # ICSD weight calibrated over training (README, "Loss weights")
-    'kd-icsd-lambda0.05': f'studies/camvid/configs/kd-icsd-lambda0.05_{STUDENT}.py',
-    'aicsd-ne50': f'studies/camvid/configs/aicsd-ne50_{STUDENT}.py',  # N_e = 50
+    'kd-icsd-lambda0.05':
+    f'studies/camvid/configs/kd-icsd-lambda0.05_{STUDENT}.py',
+    'aicsd-ne50':
+    f'studies/camvid/configs/aicsd-ne50_{STUDENT}.py',  # N_e = 50
     'aicsd-ne50-lambda0.05':
     f'studies/camvid/configs/aicsd-ne50-lambda0.05_{STUDENT}.py',
     'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
@@ -93,7 +95,6 @@ AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
 # not rows of the paper's comparison: seed 0 after stage 2
 LATE_ROWS = ('i2ckd', 'idd')
 
-
 # the rows of the per-class figure, after the teacher (and the stage-2
 # AICSD variant before 'aicsd', the shipped config, once it is chosen)
 FIGURE_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05', 'aicsd')
@@ -103,26 +104,41 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Work root, output folder, row and seed selection."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        '--work-root', default='work_dirs/camvid_study',
+        '--work-root',
+        default='work_dirs/camvid_study',
         help='work dirs of the teacher and the runs (checkpoints: keep it '
         'outside the repository)')
     parser.add_argument(
-        '--out', default=osp.join(REPO, 'studies', 'camvid'),
+        '--out',
+        default=osp.join(REPO, 'studies', 'camvid'),
         help='where the summaries (runs/*.json, teacher.json) and '
         'README.md are written')
-    parser.add_argument('--rows', nargs='+', choices=list(ROWS),
-                        help='run only these rows (default: all)')
-    parser.add_argument('--seeds', nargs='+', type=int, choices=SEEDS,
-                        help='run only these seeds (default: all)')
-    parser.add_argument('--max-runs', type=int,
-                        help='stop after this many student runs')
-    parser.add_argument('--dry-run', action='store_true',
-                        help='print what is done and what would run')
     parser.add_argument(
-        '--teacher-config', default=TEACHER,
+        '--rows',
+        nargs='+',
+        choices=list(ROWS),
+        help='run only these rows (default: all)')
+    parser.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        choices=SEEDS,
+        help='run only these seeds (default: all)')
+    parser.add_argument(
+        '--max-runs', type=int, help='stop after this many student runs')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print what is done and what would run')
+    parser.add_argument(
+        '--teacher-config',
+        default=TEACHER,
         help='config of the teacher (default: the study teacher)')
     parser.add_argument(
-        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
         help='passed to every tools/train.py call, teacher included, and '
         'recorded in the summaries (the study itself uses none)')
     return parser.parse_args(argv)
@@ -154,7 +170,10 @@ class Study:
         cfg_options: ``KEY=VALUE`` strings for every ``tools/train.py``.
     """
 
-    def __init__(self, work_root: str, out: str, teacher_config: str = TEACHER,
+    def __init__(self,
+                 work_root: str,
+                 out: str,
+                 teacher_config: str = TEACHER,
                  cfg_options=()):
         self.work_root = osp.abspath(work_root)
         self.out = osp.abspath(out)
@@ -218,14 +237,14 @@ class Study:
         runs = [(row, 0) for row in ROWS if row not in LATE_ROWS]
         runs += [(row, seed) for seed in SEEDS[1:] for row in stage2]
         runs += [(row, 0) for row in LATE_ROWS]
-        runs = [(r, s) for r, s in runs
-                if (rows is None or r in rows)
-                and (seeds is None or s in seeds)]
+        runs = [
+            (r, s) for r, s in runs
+            if (rows is None or r in rows) and (seeds is None or s in seeds)
+        ]
         if best:
             mious = {r: self.summary(r, 0)['mIoU'] for r in AICSD_VARIANTS}
             note = (f'stage 2 AICSD variant: {best} (seed-0 val mIoU ' +
-                    ', '.join(f'{r} {m:.2f}' for r, m in mious.items()) +
-                    ')')
+                    ', '.join(f'{r} {m:.2f}' for r, m in mious.items()) + ')')
         else:
             note = ('stage 2 AICSD variant: chosen once '
                     f'{", ".join(AICSD_VARIANTS)} have seed-0 runs')
@@ -245,8 +264,8 @@ class Study:
         options = argparse.ArgumentParser()
         options.add_argument('--o', nargs='+', action=DictAction, default={})
         cfg.merge_from_dict(
-            options.parse_args(['--o', *self.cfg_options]).o
-            if self.cfg_options else {})
+            options.parse_args(['--o', *self.cfg_options]).o if self.
+            cfg_options else {})
         return cfg.train_cfg.max_iters
 
     def holder(self, work_dir: str):
@@ -300,8 +319,10 @@ class Study:
             os.remove(f'{work_dir}.lock')
 
     def _train(self, config: str, work_dir: str, options) -> None:
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
-               '--work-dir', work_dir]
+        cmd = [
+            sys.executable,
+            osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir
+        ]
         if RT.last_checkpoint(work_dir) is not None:
             cmd.append('--resume')
         cmd += ['--cfg-options', *options, *self.cfg_options]
@@ -311,8 +332,8 @@ class Study:
         start = time.monotonic()
         try:  # an interrupted call (Ctrl-C, SIGTERM) counts its time too
             with open(log, 'a') as f:
-                proc = subprocess.run(cmd, cwd=REPO, stdout=f,
-                                      stderr=subprocess.STDOUT)
+                proc = subprocess.run(
+                    cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
         finally:
             times_path = osp.join(work_dir, 'wall_time.json')
             times = []
@@ -344,9 +365,12 @@ class Study:
                 wall = sum(json.load(f))
         row = dict(row, work_dir=osp.relpath(work_dir, self.work_root))
         row.update(
-            wall_time_s=wall, cfg_options=' '.join(self.cfg_options),
-            torch=torch.__version__, mmcv=mmcv.__version__,
-            mmseg=mmseg.__version__, mmengine=mmengine.__version__,
+            wall_time_s=wall,
+            cfg_options=' '.join(self.cfg_options),
+            torch=torch.__version__,
+            mmcv=mmcv.__version__,
+            mmseg=mmseg.__version__,
+            mmengine=mmengine.__version__,
             cpus=os.cpu_count(),
             omp_num_threads=os.environ.get('OMP_NUM_THREADS'))
         return row
@@ -388,10 +412,12 @@ class Study:
             # the earlier one keep their summary beside the new one's
             kept = osp.join(self.out, f'teacher.{len(self.teachers())}.json')
             os.replace(path, kept)
-            print(f'camvid_study: the teacher in {work_dir} has val mIoU '
-                  f'{row["mIoU"]:.2f}, the summary {path} '
-                  f'{old["mIoU"]:.2f} (a retrained teacher); that summary is '
-                  f'kept as {kept}', file=sys.stderr)
+            print(
+                f'camvid_study: the teacher in {work_dir} has val mIoU '
+                f'{row["mIoU"]:.2f}, the summary {path} '
+                f'{old["mIoU"]:.2f} (a retrained teacher); that summary is '
+                f'kept as {kept}',
+                file=sys.stderr)
         summary = self.describe(row, work_dir)
         if not dry_run:
             self.write_json(path, summary)
@@ -407,8 +433,10 @@ class Study:
         if done is None:
             options = [f'randomness.seed={seed}']
             if self.distills(row):
-                options += [f'model.teacher={self.teacher_config}',
-                            f'model.teacher_ckpt={teacher_ckpt}']
+                options += [
+                    f'model.teacher={self.teacher_config}',
+                    f'model.teacher_ckpt={teacher_ckpt}'
+                ]
             self.train(config, work_dir, options)
             done = self.finished_row(config, work_dir)
             if done is None:
@@ -420,8 +448,7 @@ class Study:
         summary = self.describe(done, work_dir)
         summary['row'] = row
         if done['distill']:
-            summary['teacher_ckpt'] = osp.relpath(teacher_ckpt,
-                                                  self.work_root)
+            summary['teacher_ckpt'] = osp.relpath(teacher_ckpt, self.work_root)
             for m in RT.METRICS:  # same checkpoint, same val images
                 summary.setdefault(f'teacher/{m}', teacher[m])
         self.write_json(self.summary_path(row, seed), summary)
@@ -432,8 +459,10 @@ class Study:
         """results_table's tables of every summary (the teacher's first,
         then rows in ``ROWS`` order, baseline first) and the missing runs,
         into ``OUT/README.md``; returns the text."""
-        paths = [self.summary_path(r, s) for r in ROWS for s in SEEDS
-                 if osp.isfile(self.summary_path(r, s))]
+        paths = [
+            self.summary_path(r, s) for r in ROWS for s in SEEDS
+            if osp.isfile(self.summary_path(r, s))
+        ]
         if not paths:
             return ''
         teachers = self.teachers()  # their per-class IoU beside the students'
@@ -443,12 +472,16 @@ class Study:
         baseline = self.summary('baseline', 0) or {}
         table = RT.aggregate(runs, baseline.get('config'))
         text = RT.tables_markdown(
-            runs, table, per_class=True,
+            runs,
+            table,
+            per_class=True,
             class_title='Per-class IoU, mean over runs (first row: the '
             'teacher)' if teachers else None)
         missing, note = self.plan()
-        missing = [f'{r} (seed {s})' for r, s in missing
-                   if not osp.isfile(self.summary_path(r, s))]
+        missing = [
+            f'{r} (seed {s})' for r, s in missing
+            if not osp.isfile(self.summary_path(r, s))
+        ]
         text += ('\n\nStill to run: ' + (', '.join(missing) or 'none') +
                  f'; {note}.')
         RT.update_markdown(osp.join(self.out, 'README.md'), text + '\n')
@@ -472,8 +505,10 @@ class Study:
         if self.teachers():
             paths, labels = self.teachers(), ['teacher']
         for row in rows:
-            runs = [self.summary_path(row, s) for s in SEEDS
-                    if osp.isfile(self.summary_path(row, s))]
+            runs = [
+                self.summary_path(row, s) for s in SEEDS
+                if osp.isfile(self.summary_path(row, s))
+            ]
             if runs:
                 paths += runs
                 labels.append(row)
@@ -489,11 +524,15 @@ class Study:
             return None
         out = osp.join(self.out, 'per_class_iou.png')
         # the tool's command line, as the runs are tools/train.py's
-        proc = subprocess.run(
-            [sys.executable,
-             osp.join(REPO, 'tools', 'analysis_tools', 'per_class_iou.py'),
-             *paths, '--labels', *labels, '--out', out, '--dpi',
-             str(dpi)], cwd=REPO, capture_output=True, text=True)
+        proc = subprocess.run([
+            sys.executable,
+            osp.join(REPO, 'tools', 'analysis_tools', 'per_class_iou.py'),
+            *paths, '--labels', *labels, '--out', out, '--dpi',
+            str(dpi)
+        ],
+                              cwd=REPO,
+                              capture_output=True,
+                              text=True)
         if proc.returncode:  # a picture is no reason to stop the study
             why = proc.stderr.strip().splitlines()[-1:] or ['failed']
             why = why[0].split('per_class_iou: ', 1)[-1]
@@ -549,8 +588,10 @@ def main(argv=None) -> None:
                 print(f'camvid_study: {e}; skipped')
                 continue
             done += 1
-            print(f'camvid_study: {row} seed {seed}: val mIoU '
-                  f'{summary["mIoU"]:.2f}', flush=True)
+            print(
+                f'camvid_study: {row} seed {seed}: val mIoU '
+                f'{summary["mIoU"]:.2f}',
+                flush=True)
             study.write_readme()
             study.write_figure()
         if not args.dry_run:

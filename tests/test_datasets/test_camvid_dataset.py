@@ -42,16 +42,18 @@ def test_image_without_label_map(camvid_root, tmp_path):
     for folder in ('train', 'trainannot'):
         os.makedirs(tmp_path / folder)
         for name in names[:3 if folder == 'train' else 2]:
-            os.symlink(osp.join(camvid_root, folder, name),
-                       tmp_path / folder / name)
+            os.symlink(
+                osp.join(camvid_root, folder, name), tmp_path / folder / name)
     cfg = dict(
         type='CamVidDataset',
         data_root=str(tmp_path),
         data_prefix=dict(img_path='train', seg_map_path='trainannot'),
         pipeline=[])
-    with pytest.raises(FileNotFoundError,
-                       match=f"1 of 3 images have no label map.*{names[2]}"):
+    with pytest.raises(
+            FileNotFoundError,
+            match=f"1 of 3 images have no label map.*{names[2]}"):
         DATASETS.build(cfg)
-    os.symlink(osp.join(camvid_root, 'trainannot', names[2]),
-               tmp_path / 'trainannot' / names[2])
+    os.symlink(
+        osp.join(camvid_root, 'trainannot', names[2]),
+        tmp_path / 'trainannot' / names[2])
     assert len(DATASETS.build(cfg)) == 3

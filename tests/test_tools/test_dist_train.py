@@ -16,14 +16,18 @@ def free_port():
 
 def test_two_processes_train_aicsd(tmp_path, camvid_root, monkeypatch):
     teacher_ckpt = save_teacher(tmp_path / 'teacher.pth')
-    cfg = probe_config(tmp_path / 'cfg.py', teacher_ckpt,
-                       out_dir=str(tmp_path))
+    cfg = probe_config(
+        tmp_path / 'cfg.py', teacher_ckpt, out_dir=str(tmp_path))
     work_dir = tmp_path / 'run'
     monkeypatch.setenv('PORT', str(free_port()))
-    run('tools/dist_train.sh', cfg, '2', '--work-dir', str(work_dir),
+    run('tools/dist_train.sh',
+        cfg,
+        '2',
+        '--work-dir',
+        str(work_dir),
         '--cfg-options',
-        *data_options(camvid_root, 3, n_train=8, val_interval=100,
-                      ckpt_interval=3),
+        *data_options(
+            camvid_root, 3, n_train=8, val_interval=100, ckpt_interval=3),
         launcher=('bash', ))
     ranks = [probe_record(tmp_path, rank) for rank in (0, 1)]
 
@@ -40,7 +44,10 @@ def test_two_processes_train_aicsd(tmp_path, camvid_root, monkeypatch):
     # both ranks: an ALW epoch is 8 images / (2 ranks x 2) = 2 iterations,
     # N_e = 3 / 2 epochs, alpha = (e - 1) / N_e
     assert ranks[0]['alpha'] == ranks[1]['alpha'] == {
-        '1': 0.0, '2': 0.0, '3': 1 / 1.5}
+        '1': 0.0,
+        '2': 0.0,
+        '3': 1 / 1.5
+    }
     assert ranks[0]['lr'] == ranks[1]['lr']
     # gradients were all-reduced: the students (connector included) are
     # identical; the teachers
@@ -50,8 +57,7 @@ def test_two_processes_train_aicsd(tmp_path, camvid_root, monkeypatch):
     expected = sum(v.double().sum().item() for v in state.values()
                    if torch.is_floating_point(v))
     assert ranks[0]['teacher_checksum'] == ranks[1]['teacher_checksum']
-    assert abs(ranks[0]['teacher_checksum'] - expected) <= 1e-9 * abs(
-        expected)
+    assert abs(ranks[0]['teacher_checksum'] - expected) <= 1e-9 * abs(expected)
     # one checkpoint, written once, by rank 0; student weights only
     assert ranks[0]['saved'] == ['iter_3.pth'] and ranks[1]['saved'] == []
     assert sorted(p for p in os.listdir(work_dir)

@@ -43,8 +43,8 @@ def setup(camvid_root, tmp_path_factory):
     torch.manual_seed(1)
     student = MODELS.build(Config.fromfile(osp.join(REPO, STUDENT)).model)
     student_ckpt = str(tmp / 'iter_2.pth')
-    torch.save(dict(meta=dict(iter=2), state_dict=student.state_dict()),
-               student_ckpt)
+    torch.save(
+        dict(meta=dict(iter=2), state_dict=student.state_dict()), student_ckpt)
     return cfg, teacher_ckpt, student_ckpt
 
 
@@ -101,12 +101,12 @@ def test_gradients_against_plain_torch(setup):
     with torch.no_grad():
         logits = model.decode_head(model.extract_feat(data['inputs']))
     logits = logits.double().requires_grad_()
-    labels = torch.stack(
-        [s.gt_sem_seg.data[0] for s in data['data_samples']]).long()
-    up = F.interpolate(logits, labels.shape[1:], mode='bilinear',
-                       align_corners=False)
-    ce = F.cross_entropy(up, labels, ignore_index=255,
-                         reduction='sum') / labels.numel()
+    labels = torch.stack([s.gt_sem_seg.data[0]
+                          for s in data['data_samples']]).long()
+    up = F.interpolate(
+        logits, labels.shape[1:], mode='bilinear', align_corners=False)
+    ce = F.cross_entropy(
+        up, labels, ignore_index=255, reduction='sum') / labels.numel()
     grad, = torch.autograd.grad(ce, logits)
     norm, value, per_class = norms['decode.loss_ce']
     assert value == pytest.approx(ce.item(), rel=1e-4)
@@ -123,8 +123,10 @@ def test_gradients_against_plain_torch(setup):
 
 def test_script_prints_the_table(setup):
     cfg, teacher_ckpt, student_ckpt = setup
-    opts = [f'{k}={v}' for k, v in options(
-        cfg.train_dataloader.dataset.data_root, teacher_ckpt).items()]
+    opts = [
+        f'{k}={v}' for k, v in options(cfg.train_dataloader.dataset.data_root,
+                                       teacher_ckpt).items()
+    ]
     proc = run('tools/analysis_tools/distill_grad_norms.py',
                osp.join(REPO, AICSD), '--batches', '1', '--per-class',
                '--checkpoint', student_ckpt, '--cfg-options', *opts)

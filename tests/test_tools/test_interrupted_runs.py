@@ -21,10 +21,18 @@ def teacher_ckpt(tmp_path_factory):
 
 def train(cfg, work_dir, camvid_root, *args, check=True):
     return run(
-        'tools/train.py', cfg, '--work-dir', str(work_dir), *args,
+        'tools/train.py',
+        cfg,
+        '--work-dir',
+        str(work_dir),
+        *args,
         '--cfg-options',
-        *data_options(camvid_root, MAX_ITERS, n_train=8, val_interval=100,
-                      ckpt_interval=1),
+        *data_options(
+            camvid_root,
+            MAX_ITERS,
+            n_train=8,
+            val_interval=100,
+            ckpt_interval=1),
         check=check)
 
 
@@ -56,8 +64,8 @@ def assert_resumed_like_reference(work_dir, probe, reference, first_iter):
     # logged values of the resumed run's iterations: identical
     ref_log = {r['iter']: r for r in scalars(ref_dir) if 'loss' in r}
     log = [r for r in scalars(work_dir) if 'loss' in r]
-    assert [r['iter'] for r in log][-len(iters):] == list(
-        range(first_iter, MAX_ITERS + 1))
+    assert [r['iter'] for r in log
+            ][-len(iters):] == list(range(first_iter, MAX_ITERS + 1))
     for record in log[-len(iters):]:
         expected = ref_log[record['iter']]
         for key in ('lr', 'alw_alpha', 'loss', 'loss_icsd', 'loss_kd',
@@ -69,8 +77,7 @@ def assert_resumed_like_reference(work_dir, probe, reference, first_iter):
     ref = torch.load(ref_dir / f'iter_{MAX_ITERS}.pth', map_location='cpu')
     assert ckpt['meta']['iter'] == ref['meta']['iter'] == MAX_ITERS
     # the connector is resumed with the student
-    assert 'distill_connectors.loss_ickd.conv.conv.weight' in ref[
-        'state_dict']
+    assert 'distill_connectors.loss_ickd.conv.conv.weight' in ref['state_dict']
     assert ckpt['state_dict'].keys() == ref['state_dict'].keys()
     for key, value in ref['state_dict'].items():
         assert torch.equal(ckpt['state_dict'][key], value), key
@@ -85,18 +92,21 @@ def assert_resumed_like_reference(work_dir, probe, reference, first_iter):
 def test_sigkill_mid_run_then_resume(reference, teacher_ckpt, camvid_root,
                                      tmp_path):
     work_dir = tmp_path / 'run'
-    cfg = probe_config(tmp_path / 'kill.py', teacher_ckpt,
-                       out_dir=str(tmp_path), kill_at_iter=5)
+    cfg = probe_config(
+        tmp_path / 'kill.py',
+        teacher_ckpt,
+        out_dir=str(tmp_path),
+        kill_at_iter=5)
     proc = train(cfg, work_dir, camvid_root, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert last_checkpoint(work_dir).endswith('iter_4.pth')
 
-    cfg = probe_config(tmp_path / 'cfg.py', teacher_ckpt,
-                       out_dir=str(tmp_path))
+    cfg = probe_config(
+        tmp_path / 'cfg.py', teacher_ckpt, out_dir=str(tmp_path))
     out = train(cfg, work_dir, camvid_root, '--resume').stdout
     assert 'resumed' in out.lower()
-    assert_resumed_like_reference(work_dir, probe_record(tmp_path),
-                                  reference, first_iter=5)
+    assert_resumed_like_reference(
+        work_dir, probe_record(tmp_path), reference, first_iter=5)
 
 
 def test_sigkill_while_writing_a_checkpoint(reference, teacher_ckpt,
@@ -105,8 +115,11 @@ def test_sigkill_while_writing_a_checkpoint(reference, teacher_ckpt,
     complete, and (max_keep_ckpts=2) deletes the oldest kept one before:
     the half-written iter_4.pth is never the one resumed from."""
     work_dir = tmp_path / 'run'
-    cfg = probe_config(tmp_path / 'kill.py', teacher_ckpt,
-                       out_dir=str(tmp_path), kill_while_saving='iter_4.pth')
+    cfg = probe_config(
+        tmp_path / 'kill.py',
+        teacher_ckpt,
+        out_dir=str(tmp_path),
+        kill_while_saving='iter_4.pth')
     proc = train(cfg, work_dir, camvid_root, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert (work_dir / 'iter_4.pth').is_file()
@@ -115,8 +128,8 @@ def test_sigkill_while_writing_a_checkpoint(reference, teacher_ckpt,
     assert last_checkpoint(work_dir).endswith('iter_3.pth')
     assert torch.load(work_dir / 'iter_3.pth')['meta']['iter'] == 3
 
-    cfg = probe_config(tmp_path / 'cfg.py', teacher_ckpt,
-                       out_dir=str(tmp_path))
+    cfg = probe_config(
+        tmp_path / 'cfg.py', teacher_ckpt, out_dir=str(tmp_path))
     train(cfg, work_dir, camvid_root, '--resume')
-    assert_resumed_like_reference(work_dir, probe_record(tmp_path),
-                                  reference, first_iter=4)
+    assert_resumed_like_reference(
+        work_dir, probe_record(tmp_path), reference, first_iter=4)

@@ -65,8 +65,10 @@ def runs(tmp_path_factory, camvid_root):
         with open(aicsd, 'w') as f:
             f.write(f'_base_ = [{osp.join(REPO, AICSD)!r}]\n'
                     f'custom_hooks = {hooks!r}\n')
-    dirs = {name: str(root / name)
-            for name in ['base0', 'base1', *OTHER_KD, 'AICSD']}
+    dirs = {
+        name: str(root / name)
+        for name in ['base0', 'base1', *OTHER_KD, 'AICSD']
+    }
 
     def train(name, config, *options, iters=2, resume=()):
         run('tools/train.py', config, '--work-dir', dirs[name], *resume,
@@ -93,8 +95,9 @@ def read_json_lines(path):
 
 def last_val(work_dir):
     """The last validation record of the newest scalars.json."""
-    return [r for r in read_json_lines(scalars_files(work_dir)[-1])
-            if 'mIoU' in r][-1]
+    return [
+        r for r in read_json_lines(scalars_files(work_dir)[-1]) if 'mIoU' in r
+    ][-1]
 
 
 def log_class_iou(work_dir):
@@ -107,8 +110,10 @@ def log_class_iou(work_dir):
         chunk for before, chunk in zip(chunks, chunks[1:])
         if 'Evaluating the teacher' not in before.rsplit('\n', 2)[-2]
     ]
-    rows = [line.strip('|').split('|') for line in tables[-1].splitlines()
-            if line.startswith('|')]
+    rows = [
+        line.strip('|').split('|') for line in tables[-1].splitlines()
+        if line.startswith('|')
+    ]
     assert [c.strip() for c in rows[0]] == ['Class', 'IoU', 'Acc']
     return {r[0].strip(): float(r[1]) for r in rows[1:]}
 
@@ -162,8 +167,8 @@ def test_table_and_csv_match_the_runs(runs, tmp_path):
         assert row['Δ mIoU'] == f'{val["mIoU"] - base_miou:+.2f}'
         assert row['params (M)'] == f'{params / 1e6:.2f}'
         if TEACHER_HOOK:
-            assert row['teacher mIoU'] == (
-                f'{val["teacher/mIoU"]:.2f}' if method == 'AICSD' else '-')
+            assert row['teacher mIoU'] == (f'{val["teacher/mIoU"]:.2f}'
+                                           if method == 'AICSD' else '-')
 
     # the CSV: one row per run, with the exact values of its sources
     with open(out_csv) as f:
@@ -173,8 +178,9 @@ def test_table_and_csv_match_the_runs(runs, tmp_path):
     for name, work_dir in runs.items():
         row, val = csv_rows[work_dir], last_val(work_dir)
         assert row['seed'] == ('1' if name == 'base1' else '0')
-        assert row['config'] == (config_name(STUDENT) if name[:4] == 'base'
-                                 else config_name(OTHER_KD.get(name, AICSD)))
+        assert row['config'] == (
+            config_name(STUDENT) if name[:4] == 'base' else config_name(
+                OTHER_KD.get(name, AICSD)))
         assert int(row['iter']) == val['step']
         for metric in METRICS:
             assert float(row[metric]) == val[metric]
@@ -184,8 +190,10 @@ def test_table_and_csv_match_the_runs(runs, tmp_path):
             v.numel() for k, v in state.items()
             if 'running_' not in k and 'num_batches_tracked' not in k)
         # median s/iter of the train records, base1: 1-2, then 3-4 resumed
-        train = [r for path in scalars_files(work_dir)
-                 for r in read_json_lines(path) if 'loss' in r]
+        train = [
+            r for path in scalars_files(work_dir)
+            for r in read_json_lines(path) if 'loss' in r
+        ]
         assert [r['iter'] for r in train] == list(range(1, val['step'] + 1))
         medians.append(statistics.median(r['time'] for r in train))
         assert float(row['step_time']) == pytest.approx(medians[-1])
@@ -223,6 +231,7 @@ def test_baseline_choice(runs):
 
 
 def test_clear_errors(runs, tmp_path, monkeypatch):
+
     def fails(*work_dirs):
         monkeypatch.setattr('sys.argv', ['results_table.py', *work_dirs])
         with pytest.raises(SystemExit) as exc:

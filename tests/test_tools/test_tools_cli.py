@@ -16,8 +16,10 @@ SCRIPTS = sorted(
 
 
 def test_scripts_found():
-    assert {'tools/train.py', 'tools/test.py',
-            'tools/analysis_tools/visualize_ics.py'} <= set(SCRIPTS)
+    assert {
+        'tools/train.py', 'tools/test.py',
+        'tools/analysis_tools/visualize_ics.py'
+    } <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize('script', SCRIPTS)

@@ -7,8 +7,9 @@ import os.path as osp
 
 import pytest
 import torch
-from run_utils import AICSD, REPO, STUDENT, data_options, save_teacher, scalars
+from run_utils import AICSD, REPO, STUDENT, data_options
 from run_utils import run as run_cmd
+from run_utils import save_teacher, scalars
 
 
 def run(*args):
@@ -67,9 +68,14 @@ def test_nonfinite_teacher_stops_the_run(tmp_path, camvid_root):
     torch.save(ckpt, path)
     work_dir = tmp_path / 'aicsd'
     proc = run_cmd(
-        'tools/train.py', AICSD, '--work-dir', str(work_dir),
-        '--cfg-options', f'model.teacher={osp.join(REPO, STUDENT)}',
-        f'model.teacher_ckpt={path}', *data_options(camvid_root, 4),
+        'tools/train.py',
+        AICSD,
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        f'model.teacher={osp.join(REPO, STUDENT)}',
+        f'model.teacher_ckpt={path}',
+        *data_options(camvid_root, 4),
         check=False)
     assert proc.returncode != 0
     assert ('FloatingPointError: non-finite loss at iteration 1: '

@@ -15,7 +15,6 @@ import os
 import os.path as osp
 import re
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -23,8 +22,8 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from PIL import Image
-from run_utils import AICSD, REPO, STUDENT, data_options, run, save_teacher, \
-    scalars
+from run_utils import (AICSD, REPO, STUDENT, data_options, run, save_teacher,
+                       scalars)
 
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import MODELS
@@ -64,14 +63,16 @@ def runs(tmp_path_factory, camvid_root):
     root = tmp_path_factory.mktemp('vis')
     teacher = save_teacher(root / 'teacher.pth')
     dirs = dict(baseline=str(root / 'baseline'), aicsd=str(root / 'aicsd'))
-    common = [*data_options(camvid_root, 2, n_train=2),
-              'val_dataloader.dataset.indices=1', 'randomness.seed=0']
+    common = [
+        *data_options(camvid_root, 2, n_train=2),
+        'val_dataloader.dataset.indices=1', 'randomness.seed=0'
+    ]
     # the baseline: 1 iteration; AICSD: 2, so that ALW's alpha moves
     run('tools/train.py', STUDENT, '--work-dir', dirs['baseline'],
         '--cfg-options', *common, 'train_cfg.max_iters=1',
         'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1')
-    run('tools/train.py', AICSD, '--work-dir', dirs['aicsd'],
-        '--cfg-options', *common, f'model.teacher={osp.join(REPO, STUDENT)}',
+    run('tools/train.py', AICSD, '--work-dir', dirs['aicsd'], '--cfg-options',
+        *common, f'model.teacher={osp.join(REPO, STUDENT)}',
         f'model.teacher_ckpt={teacher}')
     images = sorted(glob.glob(osp.join(camvid_root, 'val', '*.png')))[:2]
     return dict(dirs, teacher=teacher, images=images, root=camvid_root)
@@ -99,8 +100,10 @@ def sharp(runs, tmp_path_factory):
 
 
 def data_root_options(root):
-    return [f'{s}_dataloader.dataset.data_root={root}'
-            for s in ('train', 'val', 'test')]
+    return [
+        f'{s}_dataloader.dataset.data_root={root}'
+        for s in ('train', 'val', 'test')
+    ]
 
 
 # ----------------------------------------------------------------- ICS
@@ -114,8 +117,8 @@ def direct_logits(ckpt, img):
     model = MODELS.build(cfg.model)
     model.load_state_dict(torch.load(ckpt)['state_dict'])
     model.eval()
-    pipeline = Compose([t for t in cfg.test_pipeline
-                        if t['type'] != 'LoadAnnotations'])
+    pipeline = Compose(
+        [t for t in cfg.test_pipeline if t['type'] != 'LoadAnnotations'])
     data = pipeline(dict(img_path=img))
     batch = model.data_preprocessor(
         dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
@@ -166,34 +169,41 @@ def frobenius(teacher_ckpt, student_ckpt, img):
 
 
 def ics_args(runs, teacher, out, *extra, split=True):
-    opts = [*data_root_options(runs['root']),
-            f'model.teacher={osp.join(REPO, STUDENT)}']
+    opts = [
+        *data_root_options(runs['root']),
+        f'model.teacher={osp.join(REPO, STUDENT)}'
+    ]
     if split:
         opts.append('val_dataloader.dataset.indices=2')
-    return [osp.join(REPO, AICSD), '--teacher-ckpt', teacher,
-            '--img', runs['images'][0], '--out', str(out), *extra,
-            '--cfg-options', *opts]
+    return [
+        osp.join(REPO, AICSD), '--teacher-ckpt', teacher, '--img',
+        runs['images'][0], '--out',
+        str(out), *extra, '--cfg-options', *opts
+    ]
 
 
 def printed(text, name):
     """Numbers after ``name`` on the lines that start with it."""
-    return [[float(v) for v in re.findall(r'[-+]?\d[\d.e+-]*|nan',
-                                          line.split(name, 1)[1])]
-            for line in text.splitlines() if line.strip().startswith(name)]
+    return [[
+        float(v) for v in re.findall(r'[-+]?\d[\d.e+-]*|nan',
+                                     line.split(name, 1)[1])
+    ] for line in text.splitlines() if line.strip().startswith(name)]
 
 
 def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     tool = load_tool('visualize_ics')
     out = tmp_path / 'ics.png'
     # the teacher's own weights as the "baseline": distance exactly 0
-    tool.main(ics_args(runs, sharp['teacher'], out,
-                       '--student-ckpt', sharp['student'],
-                       '--baseline-ckpt', sharp['teacher'], '--classes',
-                       'road', 'car', '--split', 'val'))
+    tool.main(
+        ics_args(runs, sharp['teacher'], out, '--student-ckpt',
+                 sharp['student'], '--baseline-ckpt', sharp['teacher'],
+                 '--classes', 'road', 'car', '--split', 'val'))
     text = capsys.readouterr().out
     assert 'tau=1, decode-head logits of 45x60' in text
-    expected = [frobenius(sharp['teacher'], sharp['student'], img)
-                for img in runs['images']]
+    expected = [
+        frobenius(sharp['teacher'], sharp['student'], img)
+        for img in runs['images']
+    ]
     (image_value, ), (mean, std), _ = printed(text, 'student')
     assert expected[0] > 1  # other weights: clearly apart
     assert image_value == pytest.approx(expected[0], rel=1e-4)
@@ -203,9 +213,11 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert printed(text, 'baseline')[:2] == [[0.0], [0.0, 0.0]]
     # where each G_i lies: a float64 recomputation from the label PNGs
     # (void 11 left out; 360x480 -> 45x60 by nearest = every 8th pixel)
-    pairs = [naive_spread(direct_logits(sharp[name], img),
-                          labels_of(runs['root'], img))
-             for name in ('teacher', 'student') for img in runs['images']]
+    pairs = [
+        naive_spread(
+            direct_logits(sharp[name], img), labels_of(runs['root'], img))
+        for name in ('teacher', 'student') for img in runs['images']
+    ]
     teacher = np.concatenate(pairs[:2], axis=1)
     student = np.concatenate(pairs[2:], axis=1)
     assert f'mean over {teacher.shape[1]} (image, labelled class)' in text
@@ -216,16 +228,22 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert printed(text, 'student')[-1] == pytest.approx(
         student.mean(axis=1), rel=1e-4)
     assert printed(text, 'baseline')[-1] == printed(text, 'teacher')[-1]
-    assert not np.allclose(teacher.mean(axis=1), student.mean(axis=1),
-                           rtol=1e-2)
+    assert not np.allclose(
+        teacher.mean(axis=1), student.mean(axis=1), rtol=1e-2)
     # image + 3 ICS panels of 3.4 in and 1.6 in of labels; 4.2 in for them,
     # 2.6 per model row, 0.9 for colour bars, 0.5 for the legend
     assert_size(out, (15.2, 13.4))
 
     # teacher and student only, default classes (the teacher's 3 largest)
     out = tmp_path / 'two.png'
-    tool.main(ics_args(runs, sharp['teacher'], out, '--student-ckpt',
-                       sharp['baseline'], split=False))
+    tool.main(
+        ics_args(
+            runs,
+            sharp['teacher'],
+            out,
+            '--student-ckpt',
+            sharp['baseline'],
+            split=False))
     text = capsys.readouterr().out
     assert 'baseline' not in text
     value, = printed(text, 'student')
@@ -263,8 +281,10 @@ def test_intra_class_distributions_are_those_of_the_ics():
         kl = (flat[:, :, None] *
               (flat[:, :, None].log() - flat[:, None].log())).sum(-1)
         torch.testing.assert_close(
-            kl.float(), inter_class_similarity(logits, tau),
-            rtol=1e-4, atol=1e-5)
+            kl.float(),
+            inter_class_similarity(logits, tau),
+            rtol=1e-4,
+            atol=1e-5)
 
 
 def exit_message(tool, argv):
@@ -281,9 +301,10 @@ def test_visualize_ics_errors(runs, tmp_path):
     assert exit_message(tool, ics_args(runs, runs['teacher'], out,
                                        '--student-ckpt', missing)) == \
         f"visualize_ics: student checkpoint '{missing}' does not exist"
-    message = exit_message(tool, ics_args(
-        runs, runs['teacher'], out, '--student-ckpt', student, '--classes',
-        'road', 'lorry'))
+    message = exit_message(
+        tool,
+        ics_args(runs, runs['teacher'], out, '--student-ckpt', student,
+                 '--classes', 'road', 'lorry'))
     assert message == ("visualize_ics: unknown class name(s) ['lorry']; the "
                        "config's classes are: " + ', '.join(CLASSES))
     # the config's own teacher (R101-D16) with R18 weights
@@ -302,8 +323,9 @@ def test_visualize_ics_errors(runs, tmp_path):
     root = tmp_path / 'nolabels'
     (root / 'val').mkdir(parents=True)
     shutil.copy(runs['images'][0], root / 'val')
-    argv = ics_args(dict(runs, root=str(root)), runs['teacher'], out,
-                    '--student-ckpt', student, '--split', 'val')
+    argv = ics_args(
+        dict(runs, root=str(root)), runs['teacher'], out, '--student-ckpt',
+        student, '--split', 'val')
     # (CamVidDataset finds it out when it lists the split)
     assert exit_message(tool, argv).startswith(
         'visualize_ics: 1 of 1 images have no label map, e.g. '
@@ -322,13 +344,14 @@ def test_compare_masks(runs, sharp, tmp_path, capsys):
     out = tmp_path / 'masks.png'
     args = tool.parse_args([
         osp.join(REPO, AICSD), *ckpts, '--labels', 'baseline', 'AICSD',
-        '--teacher-ckpt', sharp['teacher'], '--img', *runs['images'],
-        '--out', str(out), '--cfg-options', *data_root_options(runs['root']),
-        f'model.teacher={osp.join(REPO, STUDENT)}'])
+        '--teacher-ckpt', sharp['teacher'], '--img', *runs['images'], '--out',
+        str(out), '--cfg-options', *data_root_options(runs['root']),
+        f'model.teacher={osp.join(REPO, STUDENT)}'
+    ])
     rows = tool.run(args)
     assert list(rows) == [osp.basename(p) for p in runs['images']]
-    models = dict(zip(['teacher', 'baseline', 'AICSD'],
-                      [sharp['teacher'], *ckpts]))
+    models = dict(
+        zip(['teacher', 'baseline', 'AICSD'], [sharp['teacher'], *ckpts]))
     for path, panels in zip(runs['images'], rows.values()):
         assert list(panels) == ['image', 'ground truth', *models]
         image = np.array(Image.open(path).convert('RGB'))
@@ -354,8 +377,9 @@ def test_compare_masks(runs, sharp, tmp_path, capsys):
 
     # errors: a checkpoint of another architecture, a missing image
     message = exit_message(tool, [
-        osp.join(REPO, STUDENT), ckpts[0], '--img', runs['images'][0],
-        '--out', str(out), '--cfg-options', 'model.backbone.depth=50'])
+        osp.join(REPO, STUDENT), ckpts[0], '--img', runs['images'][0], '--out',
+        str(out), '--cfg-options', 'model.backbone.depth=50'
+    ])
     assert message.startswith(
         f'compare_masks: {osp.basename(osp.dirname(ckpts[0]))} checkpoint '
         f"(model of the config) '{ckpts[0]}' does not fit the model config: ")
@@ -374,8 +398,10 @@ def log_class_iou(work_dir):
     log, = glob.glob(f'{work_dir}/*/*.log')
     with open(log) as f:
         table = f.read().split('per class results:')[-1]
-    rows = [line.strip('|').split('|') for line in table.splitlines()
-            if line.startswith('|')]
+    rows = [
+        line.strip('|').split('|') for line in table.splitlines()
+        if line.startswith('|')
+    ]
     return {r[0].strip(): float(r[1]) for r in rows[1:]}
 
 
@@ -424,13 +450,14 @@ def test_per_class_iou(runs, tmp_path, capsys):
     bars = fig.axes[0].containers
     assert [b.get_label() for b in bars] == [
         f'baseline (mIoU {miou["baseline"]:.2f})',
-        f'AICSD (mIoU {miou["AICSD"]:.2f})']
+        f'AICSD (mIoU {miou["AICSD"]:.2f})'
+    ]
     for container, log in zip(bars, (base, aicsd)):
         heights = [p.get_height() for p in container.patches]
         np.testing.assert_array_equal(heights, [log[c] for c in CLASSES])
 
-    # a run summary (RUN.json, as studies/camvid/camvid_study.py writes) in place of
-    # the work dir: the same table
+    # a run summary (RUN.json, as studies/camvid/camvid_study.py writes) in
+    # place of the work dir: the same table
     summary = tmp_path / 'aicsd.json'
     with open(summary, 'w') as f:
         json.dump(dict(tool.read_any(runs['aicsd']), wall_time_s=1.0), f)
@@ -458,16 +485,23 @@ def test_per_class_iou(runs, tmp_path, capsys):
 def test_plot_curves(runs, tmp_path, capsys):
     tool = load_tool('plot_curves')
     out = tmp_path / 'curves.png'
-    tool.main([runs['baseline'], runs['aicsd'], '--labels', 'baseline',
-               'AICSD', '--out', str(out)])
-    keys = ['loss', 'decode.loss_ce', 'aux.loss_ce', 'loss_icsd', 'loss_kd',
-            'alw_alpha', 'mIoU']
+    tool.main([
+        runs['baseline'], runs['aicsd'], '--labels', 'baseline', 'AICSD',
+        '--out',
+        str(out)
+    ])
+    keys = [
+        'loss', 'decode.loss_ce', 'aux.loss_ce', 'loss_icsd', 'loss_kd',
+        'alw_alpha', 'mIoU'
+    ]
     assert capsys.readouterr().out.strip() == \
         f'saved {out}: {", ".join(keys)} of 2 runs'
     assert_size(out, (3 * 4.2, 3 * 3.0 + 0.5))  # 7 panels, 3 columns
 
-    curves = {name: tool.read_curves(runs[name])
-              for name in ('baseline', 'aicsd')}
+    curves = {
+        name: tool.read_curves(runs[name])
+        for name in ('baseline', 'aicsd')
+    }
     fig = tool.plot_curves(curves, keys)
     for ax, key in zip(fig.axes, keys):
         assert ax.get_title() == key
@@ -483,8 +517,9 @@ def test_plot_curves(runs, tmp_path, capsys):
     # ALW: alpha 0 in the first "epoch" (1 iteration of 2 images), then 1/2
     assert curves['aicsd']['alw_alpha'] == ([1, 2], [0.0, 0.5])
 
-    message = exit_message(tool, [runs['aicsd'], '--keys', 'loss_at',
-                                  '--out', str(out)])
+    message = exit_message(
+        tool, [runs['aicsd'], '--keys', 'loss_at', '--out',
+               str(out)])
     assert message.startswith("plot_curves: no run logged ['loss_at']; "
                               'logged keys: ')
     assert 'loss_icsd' in message and 'alw_alpha' in message

@@ -44,10 +44,13 @@ def parse_args() -> argparse.Namespace:
         help='a training checkpoint of this config whose student weights to '
         'measure (default: the student at initialisation)')
     parser.add_argument(
-        '--per-class', action='store_true',
+        '--per-class',
+        action='store_true',
         help='also print the gradient norm per class channel')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config entries')
     return parser.parse_args()
 
@@ -96,8 +99,12 @@ def build_model(cfg: Config, checkpoint: str = None):
     model.init_weights()
     if checkpoint:
         # the model's load pre-hook keeps the teacher's weights
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=True,
+            logger='silent')
     return model.train()
 
 
@@ -134,12 +141,12 @@ def main() -> None:
           f'{args.checkpoint or "at initialisation"})')
     if args.per_class:
         classes = loader.dataset.metainfo['classes']
-        print(f'\n{"|grad| per class":<16}' +
-              ''.join(f'{n:>16}' for n in names))
+        print(f'\n{"|grad| per class":<16}' + ''.join(f'{n:>16}'
+                                                      for n in names))
         for c, cls in enumerate(classes):
-            print(f'{cls:<16}' + ''.join(
-                f'{np.mean([r[n][2][c] for r in rows]):>16.4g}'
-                for n in names))
+            print(f'{cls:<16}' +
+                  ''.join(f'{np.mean([r[n][2][c] for r in rows]):>16.4g}'
+                          for n in names))
     features = [n for n in model.distill_losses if n not in names]
     if features:
         print(f'not shown: {features}, which distil feature maps and send '

@@ -19,8 +19,8 @@ mean ± std over them, std with n - 1):
 
 A ``RUN.json`` in place of a work dir is a run summary: the dict
 :func:`read_run` returns, saved with ``json.dump`` (keys it adds, such as
-``wall_time_s``, are kept; see ``studies/camvid/camvid_study.py``). Summaries make a
-committed table that does not need the work dirs' checkpoints.
+``wall_time_s``, are kept; see ``studies/camvid/camvid_study.py``).
+Summaries make a committed table that does not need the work dirs' checkpoints.
 
 ``--csv OUT.csv`` writes one row per run: config, method, teacher, seed,
 work dir, iteration, metrics, params, step time and ``IoU.<class>`` from
@@ -56,23 +56,29 @@ def parse_args() -> argparse.Namespace:
     """Work dirs, baseline config name and CSV path."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        'work_dirs', nargs='+', metavar='WORK_DIR',
+        'work_dirs',
+        nargs='+',
+        metavar='WORK_DIR',
         help='work dirs of finished tools/train.py runs, or run summaries '
         '(RUN.json); several of one config are seeds of it')
     parser.add_argument(
-        '--baseline', metavar='NAME',
+        '--baseline',
+        metavar='NAME',
         help='config name (or method name) of the row that "Δ mIoU" is '
         'measured from; default: the one config that is not a '
         f'{DISTILL_TYPE}, if there is exactly one')
     parser.add_argument(
-        '--csv', metavar='OUT.csv',
+        '--csv',
+        metavar='OUT.csv',
         help='also write one row per run, per-class IoU included, here')
     parser.add_argument(
-        '--per-class', action='store_true',
+        '--per-class',
+        action='store_true',
         help='also print the per-class IoU of each config (mean over its '
         'runs)')
     parser.add_argument(
-        '--update', metavar='FILE.md',
+        '--update',
+        metavar='FILE.md',
         help='write the tables into FILE.md, between the lines '
         f'"{BEGIN}" and "{END}" (the rest of the file is kept); a new file '
         'holds the block alone')
@@ -97,14 +103,15 @@ def main() -> None:
             update_markdown(args.update, text + '\n')
         except RunError as e:
             sys.exit(f'results_table: {e}')
-        print(f'results_table: tables written to {args.update}',
-              file=sys.stderr)
+        print(
+            f'results_table: tables written to {args.update}', file=sys.stderr)
     if args.csv:
         ious = [c for c in runs if c.startswith('IoU.')]
         runs.drop(columns=ious + ['distill']).join(runs[ious]).to_csv(
             args.csv, index=False)
-        print(f'results_table: {len(runs)} runs written to {args.csv}',
-              file=sys.stderr)
+        print(
+            f'results_table: {len(runs)} runs written to {args.csv}',
+            file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,6 @@ from .alw_hook import (ALW_SCHEDULES, ALWHook, alw_alpha, alw_loss_scales,
 from .teacher_eval_hook import TeacherEvalHook
 
 __all__ = [
-    'ALW_SCHEDULES', 'ALWHook', 'alw_alpha', 'alw_loss_scales', 'set_alw_alpha',
-    'TeacherEvalHook'
+    'ALW_SCHEDULES', 'ALWHook', 'alw_alpha', 'alw_loss_scales',
+    'set_alw_alpha', 'TeacherEvalHook'
 ]

@@ -63,8 +63,9 @@ def alw_alpha(epoch: int,
     return beta**(epoch - 1)
 
 
-def alw_loss_scales(alpha: float, kd_losses: Sequence[str]
-                    ) -> Tuple[float, Dict[str, float]]:
+def alw_loss_scales(
+        alpha: float,
+        kd_losses: Sequence[str]) -> Tuple[float, Dict[str, float]]:
     """The scale of each loss item under ALW (AICSD Eq. 6).
 
     ``L = alpha * (l_CE + l_ICSD) + (1 - alpha) * l_KD``: the items named in

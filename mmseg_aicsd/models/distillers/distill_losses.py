@@ -104,13 +104,15 @@ class DistillLossSet:
         """
         self.student_recorder = ModuleOutputRecorder(
             student, [s for s, _ in self.maps.values() if s != LOGITS],
-            role='student', exclude=('teacher', 'distill_'))
+            role='student',
+            exclude=('teacher', 'distill_'))
         self.teacher_recorder = ModuleOutputRecorder(
             teacher, [t for _, t in self.maps.values() if t != LOGITS],
             role='teacher')
 
     @contextmanager
-    def recording(self, student: bool = True,
+    def recording(self,
+                  student: bool = True,
                   teacher: bool = True) -> Iterator['DistillLossSet']:
         """Record the student's and / or the teacher's compared modules
         inside the ``with`` block (earlier outputs are dropped)."""
@@ -121,8 +123,8 @@ class DistillLossSet:
                 stack.enter_context(self.teacher_recorder.recording())
             yield self
 
-    def build_connectors(
-            self, probe: Callable[[], Tuple[Tensor, Tensor]]) -> None:
+    def build_connectors(self, probe: Callable[[], Tuple[Tensor,
+                                                         Tensor]]) -> None:
         """Build the connectors into :attr:`connectors`, filling in missing
         channel counts from one forward.
 

@@ -86,7 +86,10 @@ def load_teacher(teacher: nn.Module, filename: str) -> None:
     state_dict = strip_ddp_prefix(checkpoint.get('state_dict', checkpoint))
     what = f'teacher_ckpt {filename!r}'
     ignored = load_state_dict_strictly(
-        teacher, state_dict, what, config='the teacher config',
+        teacher,
+        state_dict,
+        what,
+        config='the teacher config',
         hint='a checkpoint of the teacher architecture')
     warn_ignored(what, ignored, 'the teacher')
 
@@ -159,8 +162,8 @@ def teacher_forward(teacher: nn.Module, inputs: Tensor,
     return logits.float()
 
 
-def ddp_ignore_names(teacher: nn.Module, prefix: str = 'teacher.'
-                     ) -> List[str]:
+def ddp_ignore_names(teacher: nn.Module,
+                     prefix: str = 'teacher.') -> List[str]:
     """Names DistributedDataParallel neither broadcasts nor all-reduces:
     each rank loads the same frozen teacher from ``teacher_ckpt``."""
     return [f'{prefix}{name}' for name, _ in teacher.named_parameters()] + \

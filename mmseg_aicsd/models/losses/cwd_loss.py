@@ -72,8 +72,9 @@ def cwd_loss(student: Tensor, teacher: Tensor, tau: float = 1.0) -> Tensor:
         log_p_t = finite_log_softmax(teacher.flatten(2) / tau, dim=-1)
         # KL(p_t || p_s) per (b, c): a sum over H*W positions, where float32
         # rounding of near-equal maps can leave about -1e-6; a KL is >= 0.
-        kl = F.kl_div(log_p_s, log_p_t, reduction='none',
-                      log_target=True).sum(-1).clamp_min(0)
+        kl = F.kl_div(
+            log_p_s, log_p_t, reduction='none',
+            log_target=True).sum(-1).clamp_min(0)
         B, C = log_p_s.shape[:2]
         return kl.sum() * tau**2 / (B * C)
 

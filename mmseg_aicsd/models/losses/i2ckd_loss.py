@@ -120,16 +120,17 @@ def i2ckd_loss(student: Tensor,
         d = centre_distances(s, t, distance)  # (B', K, K): d(s_c, t_k)
         d_pos = d.diagonal(dim1=1, dim2=2)[..., None]
         K = d.shape[1]
-        is_negative = (present[:, :, None] & present[:, None]
-                       & ~torch.eye(K, dtype=torch.bool, device=d.device))
+        is_negative = (
+            present[:, :, None] & present[:, None]
+            & ~torch.eye(K, dtype=torch.bool, device=d.device))
         if not bool(is_negative.any()):
             return zero_loss(student)
         if negatives == 'hardest':
             # one triplet per anchor: its nearest negative
             anchors = is_negative.any(dim=2)
             d_neg = d.masked_fill(~is_negative, float('inf')).amin(dim=2)
-            return (d_pos[..., 0] - d_neg + margin)[anchors].clamp_min(
-                0).mean()
+            return (d_pos[..., 0] - d_neg +
+                    margin)[anchors].clamp_min(0).mean()
         return (d_pos - d + margin)[is_negative].clamp_min(0).mean()
 
 

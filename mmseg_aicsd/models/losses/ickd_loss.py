@@ -18,6 +18,7 @@ from .utils import (check_same_channels, divide_by_abs_max, int_pair,
                     match_logits, normalize_nonzero)
 
 GRID_PAIR = 'a pair (rows, columns) of them'  # for the grid's error
+Grid = Union[int, Sequence[int]]  # cells per side, or (rows, columns)
 
 
 def _cell_index(length: int, cells: int, device: torch.device) -> Tensor:
@@ -55,9 +56,7 @@ def _channel_correlation(feats: Tensor, grid: Tuple[int, int]) -> Tensor:
     return normalize_nonzero(cells @ cells.transpose(-1, -2), dim=-1)
 
 
-def ickd_loss(student: Tensor,
-              teacher: Tensor,
-              grid: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
+def ickd_loss(student: Tensor, teacher: Tensor, grid: Grid = (1, 1)) -> Tensor:
     """Inter-channel correlation KD loss between student and teacher maps.
 
     With ``F`` a (C, H * W) map, ``G = F F^T`` (C x C) is L2-normalised

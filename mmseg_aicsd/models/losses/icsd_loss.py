@@ -19,8 +19,8 @@ from .utils import LOG_PROB_FLOOR, match_logits
 
 
 def _spatial_log_softmax(
-        logits: Tensor, tau: float
-) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        logits: Tensor,
+        tau: float) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
     """:func:`.utils.finite_log_softmax` over the N positions of
     ``logits / tau``, in float32 and in place (call it without autograd).
 
@@ -204,7 +204,9 @@ class ICSDLoss(nn.Module):
                 teacher_logits: Tensor) -> Tensor:
         """Weighted ICSD loss; shapes as in :func:`icsd_loss`."""
         return self.loss_weight * icsd_loss(
-            student_logits, teacher_logits, tau=self.tau,
+            student_logits,
+            teacher_logits,
+            tau=self.tau,
             normalize=self.normalize)
 
     @property

@@ -13,14 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import (divide_by_abs_max, int_pair, match_logits,
-                    normalize_nonzero)
+from .utils import divide_by_abs_max, int_pair, match_logits, normalize_nonzero
 
 
 def _check_pooling(
-        scale: Optional[float],
-        kernel_size: Optional[Union[int, Sequence[int]]]
-) -> Optional[Tuple[int, int]]:
+    scale: Optional[float],
+    kernel_size: Optional[Union[int,
+                                Sequence[int]]]) -> Optional[Tuple[int, int]]:
     """Validate the two ways of setting the node grid; returns the kernel
     size as a pair, or None in scale mode."""
     if (scale is None) == (kernel_size is None):

@@ -136,8 +136,9 @@ def divide_by_abs_max(x: Tensor, per_sample: bool = True) -> Tensor:
     return x / torch.where(scale > 0, scale, torch.ones_like(scale))
 
 
-def normalize_nonzero(x: Tensor, dim: int, detach_norm: bool = False
-                      ) -> Tensor:
+def normalize_nonzero(x: Tensor,
+                      dim: int,
+                      detach_norm: bool = False) -> Tensor:
     """L2 normalisation along ``dim`` that leaves zero vectors at zero,
     with zero gradient.
 
@@ -170,7 +171,8 @@ def normalize_nonzero(x: Tensor, dim: int, detach_norm: bool = False
     return x / torch.where(norm == 0, torch.full_like(norm, math.inf), norm)
 
 
-def int_pair(value: Union[int, Sequence[int]], name: str,
+def int_pair(value: Union[int, Sequence[int]],
+             name: str,
              what: str = 'a pair of them') -> Tuple[int, int]:
     """``value`` as a pair of positive ints: an int n is ``(n, n)``.
 

@@ -15,9 +15,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
 from ...utils import teacher_config
 from ..distillers import (DistillLossSet, build_frozen_teacher,
-                          ddp_ignore_names, keep_out_of_checkpoints,
-                          teacher_forward)
+                          ddp_ignore_names, keep_out_of_checkpoints)
 from ..distillers import teacher_dtype as parse_teacher_dtype
+from ..distillers import teacher_forward
 from ..utils import NonFiniteLossGuard, check_labelled
 
 # Input of the forward that finds the channels of connector-mapped maps.
@@ -128,13 +128,12 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.nonfinite_guard = NonFiniteLossGuard(self._student_buffers,
                                                   skip_nonfinite_loss)
 
-        self.teacher = build_frozen_teacher(
-            teacher, teacher_ckpt, kwargs.get('data_preprocessor'),
-            self.num_classes)
+        self.teacher = build_frozen_teacher(teacher, teacher_ckpt,
+                                            kwargs.get('data_preprocessor'),
+                                            self.num_classes)
         self.teacher_ckpt = teacher_ckpt
         # DistributedDataParallel neither broadcasts nor all-reduces these
-        self._ddp_params_and_buffers_to_ignore = ddp_ignore_names(
-            self.teacher)
+        self._ddp_params_and_buffers_to_ignore = ddp_ignore_names(self.teacher)
         self.distill_loss_set.attach(self, self.teacher)
         # student-side connectors train with the student (DDP all-reduces
         # their gradients like the student's)
@@ -142,8 +141,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.distill_connectors = self.distill_loss_set.connectors
         keep_out_of_checkpoints(self)
 
-    def distill_forward(self, inputs: Tensor
-                        ) -> Tuple[Tuple[Tensor, ...], Tensor, Tensor]:
+    def distill_forward(
+            self, inputs: Tensor) -> Tuple[Tuple[Tensor, ...], Tensor, Tensor]:
         """The one forward of the student and the teacher.
 
         The maps the losses compare are recorded if it runs inside
@@ -160,9 +159,9 @@ class DistillEncoderDecoder(EncoderDecoder):
         """
         x = self.extract_feat(inputs)
         student_logits = self.decode_head.forward(x)
-        teacher_logits = teacher_forward(self.teacher, inputs,
-                                         self.teacher_dtype,
-                                         self.distill_loss_set.teacher_recorder)
+        teacher_logits = teacher_forward(
+            self.teacher, inputs, self.teacher_dtype,
+            self.distill_loss_set.teacher_recorder)
         return x, student_logits, teacher_logits
 
     def _probe(self) -> Tuple[Tensor, Tensor]:
@@ -178,7 +177,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.train(was_training)
         return student_logits, teacher_logits
 
-    def set_loss_scales(self, default: Optional[float],
+    def set_loss_scales(self,
+                        default: Optional[float],
                         scales: Mapping[str, float] = {}) -> None:
         """Scale the loss items of :meth:`loss` (ALW, AICSD Eq. 6).
 
@@ -236,8 +236,9 @@ class DistillEncoderDecoder(EncoderDecoder):
                     losses[name] = losses[name] * scales.get(name, default)
         return losses
 
-    def parse_losses(self, losses: Dict[str, Tensor]
-                     ) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def parse_losses(
+            self, losses: Dict[str,
+                               Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
         """mmengine's sum of the loss items, refusing non-finite values
         (see :class:`~mmseg_aicsd.models.utils.NonFiniteLossGuard`).
 
@@ -251,6 +252,3 @@ class DistillEncoderDecoder(EncoderDecoder):
         """The student's buffers (BatchNorm statistics), in order."""
         return (buf for name, buf in self.named_buffers()
                 if not name.startswith('teacher.'))
-
-
-

@@ -42,8 +42,7 @@ def check_labelled(data_samples: SampleList) -> None:
     """
     unlabelled = [
         sample.metainfo.get('img_path', f'sample {i}')
-        for i, sample in enumerate(data_samples)
-        if 'gt_sem_seg' not in sample
+        for i, sample in enumerate(data_samples) if 'gt_sem_seg' not in sample
     ]
     if unlabelled:
         raise ValueError(

@@ -30,7 +30,8 @@ class NonFiniteLossGuard:
             overflowed steps by itself).
     """
 
-    def __init__(self, buffers: Callable[[], Iterable[Tensor]],
+    def __init__(self,
+                 buffers: Callable[[], Iterable[Tensor]],
                  skip: bool = False):
         self.buffers = buffers
         self.skip = skip
@@ -41,8 +42,9 @@ class NonFiniteLossGuard:
         if self.skip:
             self._saved = [b.clone() for b in self.buffers()]
 
-    def __call__(self, loss: Tensor, log_vars: Dict[str, Tensor]
-                 ) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def __call__(
+            self, loss: Tensor,
+            log_vars: Dict[str, Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
         """Check the parsed losses of mmengine's ``parse_losses``.
 
         Args:
@@ -61,8 +63,8 @@ class NonFiniteLossGuard:
         """
         # the optimised items (mmengine sums those), not logged metrics
         names = [name for name in log_vars if 'loss' in name]
-        values = torch.stack([log_vars[name].detach().float()
-                              for name in names])
+        values = torch.stack(
+            [log_vars[name].detach().float() for name in names])
         flag = (~torch.isfinite(values)).any().float()
         all_reduce(flag)
         if not flag.item():
@@ -85,9 +87,11 @@ class NonFiniteLossGuard:
                 'intact. Usual causes: a teacher that outputs NaN/inf (check '
                 'teacher_ckpt), a too-high learning rate, fp16 overflow. Set '
                 'model.skip_nonfinite_loss=True to skip such steps instead.')
-        print_log(f'non-finite loss {where}: {what}; step skipped '
-                  '(skip_nonfinite_loss=True)', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'non-finite loss {where}: {what}; step skipped '
+            '(skip_nonfinite_loss=True)',
+            logger='current',
+            level=logging.WARNING)
         if self._saved is not None:
             for buf, saved in zip(self.buffers(), self._saved):
                 buf.copy_(saved)

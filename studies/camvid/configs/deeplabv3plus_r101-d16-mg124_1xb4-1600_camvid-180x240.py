@@ -11,5 +11,4 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=1600, val_interval=800)
-default_hooks = dict(
-    checkpoint=dict(interval=200, max_keep_ckpts=2))
+default_hooks = dict(checkpoint=dict(interval=200, max_keep_ckpts=2))

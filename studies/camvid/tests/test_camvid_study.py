@@ -1,6 +1,6 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-"""studies/camvid/camvid_study.py and the run summaries of results_table.py: the
-plan and the tables on hand-made summaries (means and stds computed here),
+"""studies/camvid/camvid_study.py and the run summaries of results_table.py:
+the plan and the tables on hand-made summaries (means and stds computed here),
 then a real two-iteration study on CamVid whose summaries are checked
 against the work dirs' scalars.json."""
 import glob
@@ -31,11 +31,20 @@ def write(study, row, seed, miou, ious=(50.0, 80.0, float('nan'))):
     """Write a summary as the study does, with made-up metrics."""
     distill = row != 'baseline'
     summary = dict(
-        config=f'{row}_config', method=row.upper(),
-        teacher='r101' if distill else None, distill=distill, seed=seed,
-        work_dir=f'{row}_seed{seed}', iter=600, mIoU=miou, aAcc=miou + 40,
-        mAcc=miou + 5, params=12467410, step_time=2.5,
-        wall_time_s=1800.0 + seed, row=row)
+        config=f'{row}_config',
+        method=row.upper(),
+        teacher='r101' if distill else None,
+        distill=distill,
+        seed=seed,
+        work_dir=f'{row}_seed{seed}',
+        iter=600,
+        mIoU=miou,
+        aAcc=miou + 40,
+        mAcc=miou + 5,
+        params=12467410,
+        step_time=2.5,
+        wall_time_s=1800.0 + seed,
+        row=row)
     summary.update({f'IoU.{c}': v for c, v in zip(CLASSES, ious)})
     if distill:
         summary['teacher/mIoU'] = 40.0
@@ -50,8 +59,9 @@ def test_study_rows_are_configs(study_tool):
         assert osp.isfile(osp.join(REPO, config)), row
     assert osp.isfile(osp.join(REPO, study_tool.TEACHER))
     assert not study_tool.Study.distills('baseline')
-    assert all(study_tool.Study.distills(r) for r in study_tool.ROWS
-               if r != 'baseline')
+    assert all(
+        study_tool.Study.distills(r) for r in study_tool.ROWS
+        if r != 'baseline')
 
 
 def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
@@ -61,8 +71,9 @@ def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     assert len(rows) == 10 and rows[-1] == 'cwd'
     stage2 = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
     runs, note = study.plan()
-    assert runs == [(r, 0) for r in rows] + [
-        (r, s) for s in (1, 2) for r in stage2] + [(r, 0) for r in late]
+    assert runs == [(r, 0) for r in rows] + [(r, s) for s in (1, 2)
+                                             for r in stage2] + [(r, 0)
+                                                                 for r in late]
     assert 'chosen once' in note
     # three of four variants: still waiting
     write(study, 'aicsd-ne50', 0, miou=31.0)
@@ -72,8 +83,8 @@ def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     write(study, 'aicsd-exp-ne50', 0, miou=32.0)
     assert study.best_aicsd() == 'aicsd'
     runs, note = study.plan()
-    assert runs[-4:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2),
-                         ('i2ckd', 0), ('idd', 0)]
+    assert runs[-4:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2), ('i2ckd', 0),
+                         ('idd', 0)]
     assert ('aicsd', 1) in runs and ('aicsd-ne50', 1) not in runs
     assert 'aicsd 33.50' in note and 'aicsd-ne50 31.00' in note
     runs, _ = study.plan(rows=['kd', 'aicsd'], seeds=[1, 2])
@@ -87,18 +98,22 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     rt = study_tool.RT
     prose = '# CamVid study\n\nWritten by hand.\n\n'
     readme.write_text(prose + f'{rt.BEGIN}\nold\n{rt.END}\n\nAfter.\n')
-    base = [write(study, 'baseline', s, miou=m,
-                  ious=(60.0 + s, 90.0, float('nan')))
-            for s, m in zip((0, 1, 2), (29.0, 30.5, 31.0))]
+    base = [
+        write(
+            study, 'baseline', s, miou=m, ious=(60.0 + s, 90.0, float('nan')))
+        for s, m in zip((0, 1, 2), (29.0, 30.5, 31.0))
+    ]
     kd = [write(study, 'kd', s, miou=m) for s, m in zip((0, 1), (30.0, 33.0))]
     text = study.write_readme()
     assert readme.read_text().startswith(prose + rt.BEGIN + '\n')
     assert readme.read_text().endswith(f'\n{rt.END}\n\nAfter.\n')
     assert 'old' not in readme.read_text()
-    lines = {line.split('|')[1].strip(): [c.strip() for c in
-                                          line.strip('|').split('|')]
-             for line in text.split('Per-class IoU')[0].splitlines()
-             if line.startswith('| ')}
+    lines = {
+        line.split('|')[1].strip():
+        [c.strip() for c in line.strip('|').split('|')]
+        for line in text.split('Per-class IoU')[0].splitlines()
+        if line.startswith('| ')
+    }
     b = [r['mIoU'] for r in base]
     k = [r['mIoU'] for r in kd]
     head = lines['method']
@@ -115,8 +130,10 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert row_k['teacher mIoU'] == '40.00 ± 0.00'
     assert row_b['min/run'] == '30' and row_k['min/run'] == '30'
     # per-class table: the means over seeds; a class no run has is '-'
-    per_class = [line for line in text.split('Per-class IoU')[1].splitlines()
-                 if line.startswith('| BASELINE')][0]
+    per_class = [
+        line for line in text.split('Per-class IoU')[1].splitlines()
+        if line.startswith('| BASELINE')
+    ][0]
     cells = [c.strip() for c in per_class.strip('|').split('|')]
     assert cells == ['BASELINE', '61.00', '90.00', '-']
     assert '5 runs, 2.5 h of wall time' in text
@@ -124,8 +141,13 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert 'kd (seed 2)' in text and 'baseline (seed' not in text
     # with teacher.json: the teacher's row first in both tables, its wall
     # time counted
-    teacher = dict(base[0], config='teacher_config', method='TEACHER',
-                   mIoU=40.0, wall_time_s=7200.0, row=None)
+    teacher = dict(
+        base[0],
+        config='teacher_config',
+        method='TEACHER',
+        mIoU=40.0,
+        wall_time_s=7200.0,
+        row=None)
     teacher.update({f'IoU.{c}': v for c, v in zip(CLASSES, (70, 95, 10))})
     study.write_json(str(tmp_path / 'out' / 'teacher.json'), teacher)
     text = study.write_readme()
@@ -137,8 +159,9 @@ def test_readme_tables_from_summaries(study_tool, tmp_path):
     assert row_t['n'] == '1' and row_t['mIoU'] == '40.00'
     assert row_t['Δ mIoU'] == f'{40.0 - statistics.mean(b):+.2f}'
     assert classes.startswith(', mean over runs (first row: the teacher)')
-    per_class = [line for line in classes.splitlines()
-                 if line.startswith('| ')]
+    per_class = [
+        line for line in classes.splitlines() if line.startswith('| ')
+    ]
     assert [c.strip() for c in per_class[1].strip('|').split('|')] == \
         ['TEACHER', '70.00', '95.00', '10.00']
     assert '6 runs, 4.5 h of wall time' in text
@@ -151,8 +174,14 @@ def test_retrained_teacher_keeps_the_earlier_summary(study_tool, tmp_path,
     and both count in the tables and the figure."""
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
     base = write(study, 'baseline', 0, miou=29.0)
-    first = dict(base, config='teacher_config', method='TEACHER', mIoU=41.0,
-                 wall_time_s=7200.0, row=None, distill=False)
+    first = dict(
+        base,
+        config='teacher_config',
+        method='TEACHER',
+        mIoU=41.0,
+        wall_time_s=7200.0,
+        row=None,
+        distill=False)
     first.update({f'IoU.{c}': v for c, v in zip(CLASSES, (70, 95, 10))})
     out = tmp_path / 'out'
     study.write_json(str(out / 'teacher.json'), first)
@@ -168,8 +197,10 @@ def test_retrained_teacher_keeps_the_earlier_summary(study_tool, tmp_path,
     assert json.loads((out / 'teacher.1.json').read_text()) == first
     assert json.loads((out / 'teacher.json').read_text()) == summary
     assert f'kept as {out / "teacher.1.json"}' in capsys.readouterr().err
-    assert study.teachers() == [str(out / 'teacher.1.json'),
-                                str(out / 'teacher.json')]
+    assert study.teachers() == [
+        str(out / 'teacher.1.json'),
+        str(out / 'teacher.json')
+    ]
     # the same teacher again: nothing moves
     assert study.teacher()[1] == summary
     assert not (out / 'teacher.2.json').exists()
@@ -177,30 +208,39 @@ def test_retrained_teacher_keeps_the_earlier_summary(study_tool, tmp_path,
     overall, classes = text.split('Per-class IoU')
     lines = [line for line in overall.splitlines() if line.startswith('| ')]
     head = [c.strip() for c in lines[0].strip('|').split('|')]
-    row_t = dict(zip(head, [c.strip() for c in
-                            lines[1].strip('|').split('|')]))
+    row_t = dict(
+        zip(head, [c.strip() for c in lines[1].strip('|').split('|')]))
     assert row_t['method'] == 'TEACHER' and row_t['n'] == '2'
     assert row_t['mIoU'] == f'40.50 ± {statistics.stdev([41.0, 40.0]):.2f}'
-    teacher_ious = [line for line in classes.splitlines()
-                    if line.startswith('| TEACHER')][0]
+    teacher_ious = [
+        line for line in classes.splitlines() if line.startswith('| TEACHER')
+    ][0]
     assert teacher_ious.split('|')[2].strip() == '65.00'  # sky: (70 + 60)/2
     assert '3 runs, 3.5 h of wall time' in text  # 7200 + 3600 + 1800 s
-    assert study.figure_runs() == (study.teachers() + [
-        study.summary_path('baseline', 0)], ['teacher', 'baseline'])
+    assert study.figure_runs() == (study.teachers() +
+                                   [study.summary_path('baseline', 0)],
+                                   ['teacher', 'baseline'])
     # a third training: teacher.2.json
     monkeypatch.setattr(study, 'finished_row',
                         lambda config, wd: dict(retrained, mIoU=39.0))
     study.teacher()
-    assert study.teachers() == [str(out / f'teacher.{k}.json')
-                                for k in (1, 2)] + [str(out / 'teacher.json')]
+    assert study.teachers(
+    ) == [str(out / f'teacher.{k}.json')
+          for k in (1, 2)] + [str(out / 'teacher.json')]
     assert json.loads((out / 'teacher.2.json').read_text())['mIoU'] == 40.0
 
 
 def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
     assert study.write_figure() is None  # no summaries yet
-    base = [write(study, 'baseline', s, miou=29.0 + s,
-                  ious=(60.0 + 2 * s, 90.0, float('nan'))) for s in (0, 1)]
+    base = [
+        write(
+            study,
+            'baseline',
+            s,
+            miou=29.0 + s,
+            ious=(60.0 + 2 * s, 90.0, float('nan'))) for s in (0, 1)
+    ]
     write(study, 'kd', 0, miou=33.0, ious=(70.0, 91.0, 5.0))
     write(study, 'icsd', 0, miou=20.0)  # not a row of the figure
     path = study.write_figure()
@@ -208,10 +248,11 @@ def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
     assert osp.getsize(path) > 1000
     # the bars it draws: per_class_iou.py on the same summaries
     from tools.analysis_tools import per_class_iou as pc
-    mean, std, miou, count = pc.per_class_iou(
-        [study.summary_path(r, s) for r, s in
-         (('baseline', 0), ('baseline', 1), ('kd', 0))],
-        labels=['baseline', 'kd'])
+    mean, std, miou, count = pc.per_class_iou([
+        study.summary_path(r, s)
+        for r, s in (('baseline', 0), ('baseline', 1), ('kd', 0))
+    ],
+                                              labels=['baseline', 'kd'])
     assert list(mean.columns) == ['baseline', 'kd']
     assert mean.loc['sky', 'baseline'] == 61.0
     assert std.loc['sky', 'baseline'] == pytest.approx(math.sqrt(2))
@@ -220,22 +261,29 @@ def test_per_class_figure_from_summaries(study_tool, tmp_path, capsys):
     # the teacher first; the best of the four AICSD variants joins, before
     # 'aicsd' (the shipped config)
     teacher = str(tmp_path / 'out' / 'teacher.json')
-    study.write_json(teacher, dict(base[0], config='teacher_config',
-                                   method='TEACHER', row=None))
+    study.write_json(
+        teacher,
+        dict(base[0], config='teacher_config', method='TEACHER', row=None))
     for row, m in (('aicsd-ne50', 31.0), ('aicsd', 30.0),
                    ('aicsd-ne50-lambda0.05', 32.0), ('aicsd-exp-ne50', 1.0)):
         write(study, row, 0, miou=m)
     paths, labels = study.figure_runs()
-    assert labels == ['teacher', 'baseline', 'kd', 'aicsd-ne50-lambda0.05',
-                      'aicsd']
-    assert paths == [teacher] + [study.summary_path(r, s) for r, s in (
-        ('baseline', 0), ('baseline', 1), ('kd', 0),
-        ('aicsd-ne50-lambda0.05', 0), ('aicsd', 0))]
+    assert labels == [
+        'teacher', 'baseline', 'kd', 'aicsd-ne50-lambda0.05', 'aicsd'
+    ]
+    assert paths == [teacher] + [
+        study.summary_path(r, s)
+        for r, s in (('baseline', 0), ('baseline', 1), ('kd', 0),
+                     ('aicsd-ne50-lambda0.05', 0), ('aicsd', 0))
+    ]
     assert study.write_figure() == path
     # a summary without per-class IoU: no figure, said, and no exception
     kd = json.loads(open(study.summary_path('kd', 0)).read())
-    study.write_json(study.summary_path('kd', 0),
-                     {k: v for k, v in kd.items() if not k.startswith('IoU')})
+    study.write_json(
+        study.summary_path('kd', 0), {
+            k: v
+            for k, v in kd.items() if not k.startswith('IoU')
+        })
     os.remove(path)
     assert study.write_figure() is None and not osp.exists(path)
     assert 'camvid_study: no per-class figure: ' in capsys.readouterr().out
@@ -257,13 +305,19 @@ def test_update_markdown_errors_keep_the_file(study_tool, tmp_path):
 
 def test_bad_summaries(study_tool, tmp_path):
     rt = study_tool.RT
-    cases = {'missing.json': 'no such run summary',
-             'broken.json': 'not JSON', 'list.json': 'expected a JSON object',
-             'partial.json': r"without \['seed', 'iter'"}
+    cases = {
+        'missing.json': 'no such run summary',
+        'broken.json': 'not JSON',
+        'list.json': 'expected a JSON object',
+        'partial.json': r"without \['seed', 'iter'"
+    }
     (tmp_path / 'broken.json').write_text('{"config": ')
     (tmp_path / 'list.json').write_text('[]')
-    (tmp_path / 'partial.json').write_text(json.dumps(dict(
-        config='c', method='m', distill=False, mIoU=1, aAcc=2, mAcc=3)))
+    (tmp_path / 'partial.json').write_text(
+        json.dumps(
+            dict(
+                config='c', method='m', distill=False, mIoU=1, aAcc=2,
+                mAcc=3)))
     for name, message in cases.items():
         with pytest.raises(rt.RunError, match=message):
             rt.read_summary(str(tmp_path / name))
@@ -316,10 +370,13 @@ def test_real_study_on_camvid(study_tool, camvid_root, tmp_path, capsys):
     trains nothing and one that only re-summarizes. (The baseline row takes
     the same path, less the teacher options.)"""
     work, out = tmp_path / 'work', tmp_path / 'out'
-    args = [SCRIPT, '--work-root', str(work), '--out', str(out), '--rows',
-            'kd', '--seeds', '0', '--teacher-config',
-            osp.join(REPO, STUDENT), '--cfg-options',
-            *data_options(camvid_root, 2)]
+    args = [
+        SCRIPT, '--work-root',
+        str(work), '--out',
+        str(out), '--rows', 'kd', '--seeds', '0', '--teacher-config',
+        osp.join(REPO, STUDENT), '--cfg-options',
+        *data_options(camvid_root, 2)
+    ]
     first = run(*args)
     teacher = json.loads((out / 'teacher.json').read_text())
     assert teacher['mIoU'] == last_val(work / 'teacher')['mIoU']
@@ -364,7 +421,7 @@ def test_real_study_on_camvid(study_tool, camvid_root, tmp_path, capsys):
 
 
 def test_lock_keeps_a_second_process_off_a_run(study_tool, tmp_path,
-                                                monkeypatch, capsys):
+                                               monkeypatch, capsys):
     work, out = tmp_path / 'work', tmp_path / 'out'
     study = study_tool.Study(work, out)
     work_dir = study.work_dir('baseline', 1)
@@ -378,8 +435,11 @@ def test_lock_keeps_a_second_process_off_a_run(study_tool, tmp_path,
         assert study.holder(work_dir) == f'pid {other.pid}'
         with pytest.raises(study_tool.Busy, match=f'pid {other.pid}'):
             study.train('cfg.py', work_dir, [])
-        study_tool.main(['--work-root', str(work), '--out', str(out),
-                         '--rows', 'baseline', '--seeds', '1'])
+        study_tool.main([
+            '--work-root',
+            str(work), '--out',
+            str(out), '--rows', 'baseline', '--seeds', '1'
+        ])
         printed = capsys.readouterr().out
         assert f'baseline seed 1: being trained by pid {other.pid}' in printed
         assert '0 of 1 runs done' in printed

@@ -27,19 +27,20 @@ def test_study_lambda_rows_change_only_the_icsd_weight(row, base):
     assert calibrated.to_dict() == base.to_dict()
 
 
-@pytest.mark.parametrize('row,iters_per_epoch,schedule', [
-    ('aicsd-ne50', 12, 'linear'), ('aicsd-exp-ne50', 12, 'exp')])
+@pytest.mark.parametrize('row,iters_per_epoch,schedule',
+                         [('aicsd-ne50', 12, 'linear'),
+                          ('aicsd-exp-ne50', 12, 'exp')])
 def test_ne50_rows_set_the_alw_epoch_length(row, iters_per_epoch, schedule):
     cfg = Config.fromfile(osp.join(HERE, 'configs', f'{row}_{STUDENT}'))
     hook, = cfg.custom_hooks
-    assert (hook.type, hook.schedule, hook.iters_per_epoch) == (
-        'ALWHook', schedule, iters_per_epoch)
+    assert (hook.type, hook.schedule,
+            hook.iters_per_epoch) == ('ALWHook', schedule, iters_per_epoch)
     assert cfg.train_cfg.max_iters / iters_per_epoch == 50
 
 
 def test_teacher_trains_1600_iterations():
-    cfg = Config.fromfile(osp.join(
-        HERE, 'configs',
-        'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py'))
+    cfg = Config.fromfile(
+        osp.join(HERE, 'configs',
+                 'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py'))
     assert cfg.train_cfg.max_iters == 1600
     assert cfg.param_scheduler[0].end == 1600

@@ -24,8 +24,8 @@ def test_linear_schedule():
 def test_exp_schedules():
     for e in (1, 2, 10, 120):
         assert alw_alpha(e, 120, 'exp') == pytest.approx(1 - 0.985**(e - 1))
-        assert alw_alpha(e, 120, 'exp_printed', beta=0.9) == pytest.approx(
-            0.9**(e - 1))
+        assert alw_alpha(
+            e, 120, 'exp_printed', beta=0.9) == pytest.approx(0.9**(e - 1))
     assert alw_alpha(1, 120, 'exp') == 0.0  # pure KD first, as linear
     assert alw_alpha(2, 120, 'exp') == pytest.approx(0.015)
 
@@ -86,7 +86,10 @@ class InterruptAt(Hook):
     def __init__(self, n):
         self.n = n
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if runner.iter + 1 == self.n:
             raise Interrupt
@@ -112,7 +115,8 @@ def make_runner(work_dir, by_epoch, hook_cfg, resume=False, extra_hooks=()):
         train_cfg=train_cfg,
         default_hooks=dict(
             checkpoint=dict(
-                type='CheckpointHook', interval=1 if by_epoch else 2,
+                type='CheckpointHook',
+                interval=1 if by_epoch else 2,
                 by_epoch=by_epoch)),
         custom_hooks=[hook_cfg, *extra_hooks],
         default_scope='mmseg',
@@ -120,12 +124,15 @@ def make_runner(work_dir, by_epoch, hook_cfg, resume=False, extra_hooks=()):
         experiment_name=f'alw_{osp.basename(str(work_dir))}_{resume}')
 
 
-@pytest.mark.parametrize('hook_cfg, expected', [
-    # 3 epochs of 2 iterations: alpha = (e - 1) / 3
-    (dict(type='ALWHook'), [0, 0, 1 / 3, 1 / 3, 2 / 3, 2 / 3]),
-    # alpha = 1 - beta^(e - 1)
-    (dict(type='ALWHook', schedule='exp', beta=0.5), [0, 0, .5, .5, .75, .75]),
-])
+@pytest.mark.parametrize(
+    'hook_cfg, expected',
+    [
+        # 3 epochs of 2 iterations: alpha = (e - 1) / 3
+        (dict(type='ALWHook'), [0, 0, 1 / 3, 1 / 3, 2 / 3, 2 / 3]),
+        # alpha = 1 - beta^(e - 1)
+        (dict(type='ALWHook', schedule='exp',
+              beta=0.5), [0, 0, .5, .5, .75, .75]),
+    ])
 def test_epoch_based_loop(tmp_path, hook_cfg, expected):
     runner = make_runner(tmp_path, True, hook_cfg)
     runner.train()
@@ -134,14 +141,16 @@ def test_epoch_based_loop(tmp_path, hook_cfg, expected):
     assert logged.current() == pytest.approx(expected[-1])
 
 
-@pytest.mark.parametrize('hook_cfg, expected', [
-    # default "epoch" = one pass: ceil(4 images / batch 2) = 2 iterations
-    (dict(type='ALWHook'), [0, 0, .25, .25, .5, .5, .75, .75]),
-    (dict(type='ALWHook', iters_per_epoch=3), [0, 0, 0] + [3 / 8] * 3 +
-     [6 / 8] * 2),
-    (dict(type='ALWHook', schedule='exp', beta=0.5),
-     [0, 0, .5, .5, .75, .75, .875, .875]),
-])
+@pytest.mark.parametrize(
+    'hook_cfg, expected',
+    [
+        # default "epoch" = one pass: ceil(4 images / batch 2) = 2 iterations
+        (dict(type='ALWHook'), [0, 0, .25, .25, .5, .5, .75, .75]),
+        (dict(type='ALWHook',
+              iters_per_epoch=3), [0, 0, 0] + [3 / 8] * 3 + [6 / 8] * 2),
+        (dict(type='ALWHook', schedule='exp',
+              beta=0.5), [0, 0, .5, .5, .75, .75, .875, .875]),
+    ])
 def test_iter_based_loop(tmp_path, hook_cfg, expected):
     runner = make_runner(tmp_path, False, hook_cfg)
     runner.train()
@@ -169,8 +178,7 @@ def test_resume_continues_the_same_curve(tmp_path, by_epoch):
     resumed = make_runner(tmp_path / 'cut', by_epoch, hook, resume=True)
     resumed.train()
     assert resumed.iter == full.iter
-    assert resumed.model.alphas == pytest.approx(
-        full.model.alphas[resume_at:])
+    assert resumed.model.alphas == pytest.approx(full.model.alphas[resume_at:])
 
 
 def test_hook_needs_a_distillation_model():

@@ -93,8 +93,13 @@ def test_teacher_metrics_logged_beside_the_students(tmp_path, camvid_root,
 
     # two processes, one val image each: the evaluator collects both
     monkeypatch.setenv('PORT', str(free_port()))
-    run('tools/dist_train.sh', cfg, '2', '--work-dir',
-        str(tmp_path / 'two'), *options, launcher=('bash', ))
+    run('tools/dist_train.sh',
+        cfg,
+        '2',
+        '--work-dir',
+        str(tmp_path / 'two'),
+        *options,
+        launcher=('bash', ))
     val = [r for r in scalars(tmp_path / 'two') if 'mIoU' in r]
     assert [r['step'] for r in val] == [1, 2]
     assert all(r[f'teacher/{name}'] == teacher[name] for r in val

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mmseg.registry import MODELS
-from mmseg_aicsd.models.losses import (I2CKDLoss, IDDLoss, i2ckd_loss,
-                                       idd_loss)
+from mmseg_aicsd.models.losses import I2CKDLoss, IDDLoss, i2ckd_loss, idd_loss
 from mmseg_aicsd.models.losses.class_centres import class_centres
 
 IGNORE = 255
@@ -71,17 +70,27 @@ def dist(a, b, distance):
 
 def resized(student, teacher):
     if student.shape[2:] != teacher.shape[2:]:
-        student = F.interpolate(student.double(), size=teacher.shape[2:],
-                                mode='bilinear', align_corners=False)
+        student = F.interpolate(
+            student.double(),
+            size=teacher.shape[2:],
+            mode='bilinear',
+            align_corners=False)
     return student
 
 
-def naive_i2ckd(student, teacher, labels, margin=1.0, distance='euclidean',
-                normalize=True, negatives='all', scope='image'):
+def naive_i2ckd(student,
+                teacher,
+                labels,
+                margin=1.0,
+                distance='euclidean',
+                normalize=True,
+                negatives='all',
+                scope='image'):
     student = resized(student, teacher)
     terms = []
-    for s, t in zip(naive_centres(student, labels, scope),
-                    naive_centres(teacher, labels, scope)):
+    for s, t in zip(
+            naive_centres(student, labels, scope),
+            naive_centres(teacher, labels, scope)):
         if normalize:
             s = {k: unit(v) for k, v in s.items()}
             t = {k: unit(v) for k, v in t.items()}
@@ -96,13 +105,19 @@ def naive_i2ckd(student, teacher, labels, margin=1.0, distance='euclidean',
     return sum(terms) / len(terms) if terms else 0.0
 
 
-def naive_idd(student, teacher, labels, distance='euclidean',
-              normalize_centres=False, normalize_distances='mean',
-              criterion='mse', scope='image'):
+def naive_idd(student,
+              teacher,
+              labels,
+              distance='euclidean',
+              normalize_centres=False,
+              normalize_distances='mean',
+              criterion='mse',
+              scope='image'):
     student = resized(student, teacher)
     per_image = []
-    for s, t in zip(naive_centres(student, labels, scope),
-                    naive_centres(teacher, labels, scope)):
+    for s, t in zip(
+            naive_centres(student, labels, scope),
+            naive_centres(teacher, labels, scope)):
         pairs = list(itertools.combinations(sorted(s), 2))
         if not pairs:
             continue
@@ -119,8 +134,9 @@ def naive_idd(student, teacher, labels, distance='euclidean',
         if criterion == 'mse':
             terms = [x * x for x in diffs]
         else:
-            terms = [0.5 * x * x if abs(x) < 1 else abs(x) - 0.5
-                     for x in diffs]
+            terms = [
+                0.5 * x * x if abs(x) < 1 else abs(x) - 0.5 for x in diffs
+            ]
         per_image.append(sum(terms) / len(terms))
     return sum(per_image) / len(per_image) if per_image else 0.0
 
@@ -141,8 +157,10 @@ def test_class_centres_match_loops(scope):
         assert set(present[b].nonzero().flatten().tolist()) == set(image)
         for k, v in image.items():
             torch.testing.assert_close(
-                centres[b, k].double(), torch.tensor(v, dtype=torch.float64),
-                rtol=1e-5, atol=1e-6)
+                centres[b, k].double(),
+                torch.tensor(v, dtype=torch.float64),
+                rtol=1e-5,
+                atol=1e-6)
         absent = ~present[b]
         assert (centres[b][absent] == 0).all()
 
@@ -154,8 +172,8 @@ def test_class_centres_errors():
     with pytest.raises(ValueError, match='>= 0 or ignore_index'):
         class_centres(feats, torch.full((2, 4, 4), -1))
     with pytest.raises(ValueError, match='scope'):
-        class_centres(feats, torch.zeros(2, 4, 4, dtype=torch.long),
-                      scope='dataset')
+        class_centres(
+            feats, torch.zeros(2, 4, 4, dtype=torch.long), scope='dataset')
 
 
 # ---------------------------------------------------------------- I2CKD
@@ -172,10 +190,12 @@ I2CKD_CASES = [
 
 
 @pytest.mark.parametrize('kwargs', I2CKD_CASES, ids=str)
-@pytest.mark.parametrize('s_shape,t_shape', [
-    ((2, 3, 6, 5), (2, 3, 6, 5)),
-    ((3, 4, 8, 10), (3, 4, 4, 5)),  # student at twice the size
-])
+@pytest.mark.parametrize(
+    's_shape,t_shape',
+    [
+        ((2, 3, 6, 5), (2, 3, 6, 5)),
+        ((3, 4, 8, 10), (3, 4, 4, 5)),  # student at twice the size
+    ])
 def test_i2ckd_matches_loops(kwargs, s_shape, t_shape):
     student, teacher = randn(s_shape, 2), randn(t_shape, 3)
     labels = rand_labels((t_shape[0], ) + t_shape[2:], 4, 4)
@@ -194,8 +214,9 @@ def test_i2ckd_hand_worked():
     swapped = teacher.flip(-1)  # s0 = e2, s1 = e1
     kw = dict(normalize=False)
     assert i2ckd_loss(teacher, teacher, labels, **kw).item() == 0
-    assert i2ckd_loss(teacher, teacher, labels, margin=2.0,
-                      **kw).item() == pytest.approx(2 - math.sqrt(2))
+    assert i2ckd_loss(
+        teacher, teacher, labels, margin=2.0,
+        **kw).item() == pytest.approx(2 - math.sqrt(2))
     assert i2ckd_loss(swapped, teacher, labels,
                       **kw).item() == pytest.approx(math.sqrt(2) + 1)
     # scaled features: the same with normalize=True
@@ -217,8 +238,9 @@ def test_i2ckd_gradient_to_student_only():
 
 def test_i2ckd_needs_a_connector_for_other_widths():
     with pytest.raises(ValueError, match='connector'):
-        i2ckd_loss(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4),
-                   torch.zeros(1, 4, 4, dtype=torch.long))
+        i2ckd_loss(
+            torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4),
+            torch.zeros(1, 4, 4, dtype=torch.long))
 
 
 def test_i2ckd_argument_errors():
@@ -244,10 +266,12 @@ IDD_CASES = [
 
 
 @pytest.mark.parametrize('kwargs', IDD_CASES, ids=str)
-@pytest.mark.parametrize('s_shape,t_shape', [
-    ((2, 3, 6, 5), (2, 3, 6, 5)),
-    ((3, 2, 8, 10), (3, 5, 4, 5)),  # other width, twice the size
-])
+@pytest.mark.parametrize(
+    's_shape,t_shape',
+    [
+        ((2, 3, 6, 5), (2, 3, 6, 5)),
+        ((3, 2, 8, 10), (3, 5, 4, 5)),  # other width, twice the size
+    ])
 def test_idd_matches_loops(kwargs, s_shape, t_shape):
     student, teacher = randn(s_shape, 8), randn(t_shape, 9)
     labels = rand_labels((t_shape[0], ) + t_shape[2:], 4, 10)
@@ -265,13 +289,14 @@ def test_idd_hand_worked():
     labels = torch.tensor([[[0, 1, 2, 255]]])
     teacher = torch.tensor([[[[0., 1., 3., 99.]]]])
     student = torch.tensor([[[[0., 2., 4., -99.]]]])
-    assert idd_loss(student, teacher, labels).item() == pytest.approx(
-        0.125 / 3)
-    assert idd_loss(student, teacher, labels,
-                    normalize_distances='none').item() == pytest.approx(2 / 3)
+    assert idd_loss(student, teacher,
+                    labels).item() == pytest.approx(0.125 / 3)
+    assert idd_loss(
+        student, teacher, labels,
+        normalize_distances='none').item() == pytest.approx(2 / 3)
     # the feature scale drops out with 'mean' normalisation
-    assert idd_loss(student * 50, teacher, labels).item() == pytest.approx(
-        0.125 / 3)
+    assert idd_loss(student * 50, teacher,
+                    labels).item() == pytest.approx(0.125 / 3)
 
 
 def test_idd_gradient_to_student_only():
@@ -287,24 +312,29 @@ def test_idd_gradient_to_student_only():
 
 
 def test_idd_argument_errors():
-    for kwargs in [dict(distance='l1'), dict(normalize_distances='max'),
-                   dict(criterion='l1'), dict(scope='all')]:
+    for kwargs in [
+            dict(distance='l1'),
+            dict(normalize_distances='max'),
+            dict(criterion='l1'),
+            dict(scope='all')
+    ]:
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             IDDLoss(**kwargs)
 
 
 # ---------------------------------------------------------------- both
 
-BOTH = [pytest.param(i2ckd_loss, id='i2ckd'),
-        pytest.param(idd_loss, id='idd')]
+BOTH = [pytest.param(i2ckd_loss, id='i2ckd'), pytest.param(idd_loss, id='idd')]
 
 
 @pytest.mark.parametrize('loss_fn', BOTH)
-@pytest.mark.parametrize('labels', [
-    torch.full((2, 3, 3), IGNORE),  # all void
-    torch.zeros(2, 3, 3, dtype=torch.long),  # one class per image
-    torch.tensor([[[0] * 3] * 3, [[2] * 3] * 3]),  # one class each, two in
-])                                              # the batch
+@pytest.mark.parametrize(
+    'labels',
+    [
+        torch.full((2, 3, 3), IGNORE),  # all void
+        torch.zeros(2, 3, 3, dtype=torch.long),  # one class per image
+        torch.tensor([[[0] * 3] * 3, [[2] * 3] * 3]),  # one class each, two in
+    ])  # the batch
 def test_fewer_than_two_classes_give_zero(loss_fn, labels):
     student = randn((2, 3, 3, 3), 14).requires_grad_()
     loss = loss_fn(student, randn((2, 3, 3, 3), 15), labels)
@@ -326,8 +356,9 @@ def test_coinciding_centres_give_finite_gradients(loss_fn):
 @pytest.mark.parametrize('loss_fn', BOTH)
 def test_labels_at_another_size_raise(loss_fn):
     with pytest.raises(ValueError, match='labels must be'):
-        loss_fn(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 4, 4),
-                torch.zeros(1, 8, 8, dtype=torch.long))
+        loss_fn(
+            torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 4, 4),
+            torch.zeros(1, 8, 8, dtype=torch.long))
 
 
 @pytest.mark.parametrize('loss_fn', BOTH)
@@ -345,13 +376,12 @@ def test_nan_propagates(loss_fn):
 def test_finite_for_extreme_inputs(loss_fn, data):
     """float32 / float16 / bfloat16 maps, scales 1e-20 to 1e20 (1e-2 to
     1e3 in float16), zero and ReLU maps, up to 40 classes."""
-    dtype = data.draw(st.sampled_from(
-        (torch.float32, torch.float16, torch.bfloat16)))
+    dtype = data.draw(
+        st.sampled_from((torch.float32, torch.float16, torch.bfloat16)))
     B, C = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 16))
     H, W = data.draw(st.integers(1, 24)), data.draw(st.integers(1, 24))
     K = data.draw(st.integers(1, 40))
-    scales = (1e-2, 1.0, 1e3) if dtype == torch.float16 else (
-        1e-20, 1.0, 1e20)
+    scales = (1e-2, 1.0, 1e3) if dtype == torch.float16 else (1e-20, 1.0, 1e20)
     seed = data.draw(st.integers(0, 2**31 - 1))
     maps = []
     for i in range(2):
@@ -385,6 +415,6 @@ def test_low_precision_close_to_float32():
 def test_registered_and_built_from_config():
     i2ckd = MODELS.build(dict(type='I2CKDLoss', margin=0.5, loss_weight=2.))
     idd = MODELS.build(dict(type='IDDLoss', criterion='smooth_l1'))
-    assert (i2ckd.loss_name, i2ckd.margin, i2ckd.loss_weight) == (
-        'loss_i2ckd', 0.5, 2.0)
+    assert (i2ckd.loss_name, i2ckd.margin, i2ckd.loss_weight) == ('loss_i2ckd',
+                                                                  0.5, 2.0)
     assert (idd.loss_name, idd.criterion) == ('loss_idd', 'smooth_l1')

@@ -35,8 +35,7 @@ def naive_icsd(student, teacher, tau=1.0, normalize=False):
         ics_s = ics_s / ics_s.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         ics_t = ics_t / ics_t.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     B, C = student.shape[:2]
-    return sum(((ics_t[b] - ics_s[b])**2).sum() / C**2
-               for b in range(B)) / B
+    return sum(((ics_t[b] - ics_s[b])**2).sum() / C**2 for b in range(B)) / B
 
 
 def naive_kd(student, teacher, tau=1.0):
@@ -108,8 +107,9 @@ def test_pixel_kd_hand_worked():
         kl, rel=1e-6)
     p = torch.softmax(torch.tensor([0.0, math.log(3.0) / 2]), 0).double()
     kl_tau2 = (p * (p.log() - math.log(0.5))).sum().item()
-    assert pixel_kd_loss(student, teacher, tau=2.0).item() == pytest.approx(
-        4 * kl_tau2, rel=1e-6)
+    assert pixel_kd_loss(
+        student, teacher, tau=2.0).item() == pytest.approx(
+            4 * kl_tau2, rel=1e-6)
 
 
 @pytest.mark.parametrize('loss_fn', [icsd_loss, pixel_kd_loss])
@@ -143,8 +143,8 @@ def test_icsd_gradient_matches_float64_autograd(tau):
     icsd_loss(s32, teacher, tau=tau).backward()
     s64 = student.double().requires_grad_()
     naive_icsd(s64, teacher.double(), tau=tau).backward()
-    torch.testing.assert_close(s32.grad.double(), s64.grad, rtol=1e-3,
-                               atol=1e-7)
+    torch.testing.assert_close(
+        s32.grad.double(), s64.grad, rtol=1e-3, atol=1e-7)
 
 
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])

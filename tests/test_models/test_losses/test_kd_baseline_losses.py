@@ -10,11 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from mmseg.registry import MODELS
-from mmseg_aicsd.models.losses import (ATLoss, CWDLoss, ICKDLoss,
-                                       PixelKDLoss, SKDPairwiseLoss, SPLoss,
-                                       at_loss, cwd_loss, ickd_loss,
-                                       pixel_kd_loss, skd_pairwise_loss,
-                                       sp_loss)
+from mmseg_aicsd.models.losses import (ATLoss, CWDLoss, ICKDLoss, PixelKDLoss,
+                                       SKDPairwiseLoss, SPLoss, at_loss,
+                                       cwd_loss, ickd_loss, pixel_kd_loss,
+                                       skd_pairwise_loss, sp_loss)
 from mmseg_aicsd.models.losses.utils import (divide_by_abs_max, match_logits,
                                              normalize_nonzero)
 
@@ -44,7 +43,9 @@ def resized64(student, teacher):
     student = student.double()
     if student.shape[2:] != teacher.shape[2:]:
         student = F.interpolate(
-            student, size=teacher.shape[2:], mode='bilinear',
+            student,
+            size=teacher.shape[2:],
+            mode='bilinear',
             align_corners=False)
     return student, teacher.double()
 
@@ -66,10 +67,11 @@ def naive_at(student, teacher, p=2.0):
         maps = []
         for x in (s[b], t[b]):
             C = x.shape[0]
-            maps.append(unit([
-                sum(abs(x[c, h, w].item())**p for c in range(C)) / C
-                for h in range(H) for w in range(W)
-            ]))
+            maps.append(
+                unit([
+                    sum(abs(x[c, h, w].item())**p for c in range(C)) / C
+                    for h in range(H) for w in range(W)
+                ]))
         total += sum((a_s - a_t)**2 for a_s, a_t in zip(*maps))
     return total / (B * H * W)
 
@@ -78,8 +80,8 @@ def naive_sp(student, teacher):
     B = student.shape[0]
     total = 0.0
     grams = []
-    for x in (student.double().reshape(B, -1),
-              teacher.double().reshape(B, -1)):
+    for x in (student.double().reshape(B, -1), teacher.double().reshape(B,
+                                                                        -1)):
         grams.append([
             unit([(x[i] * x[j]).sum().item() for j in range(B)])
             for i in range(B)
@@ -112,8 +114,9 @@ def naive_skd(student, teacher, scale=0.5, kernel_size=None):
         sims = []
         for x in (s[b], t[b]):
             nodes = [unit(f) for f in pooled_nodes(x, kernel)]
-            sims.append([[sum(u * v for u, v in zip(f_i, f_j))
-                          for f_j in nodes] for f_i in nodes])
+            sims.append(
+                [[sum(u * v for u, v in zip(f_i, f_j)) for f_j in nodes]
+                 for f_i in nodes])
         N = len(sims[0])
         for i in range(N):
             for j in range(N):
@@ -157,7 +160,11 @@ def naive_cwd(student, teacher, tau=1.0):
     return tau**2 * total / (B * C)
 
 
-def naive_kd(student, teacher, tau=1.0, labels=None, ignore_index=None,
+def naive_kd(student,
+             teacher,
+             tau=1.0,
+             labels=None,
+             ignore_index=None,
              reduction='mean'):
     """Per-pixel KL summed over the valid pixels, then the reduction."""
     s, t = resized64(student, teacher)
@@ -240,8 +247,9 @@ def test_ickd_matches_naive(shapes, grid):
 def test_ickd_grid_uneven_cells_match_naive(grid):
     # 5 x 7 maps: the cells differ in size (zero-padded internally)
     student, teacher = randn((2, 3, 5, 7), 8), randn((2, 3, 5, 7), 9)
-    assert ickd_loss(student, teacher, grid=grid).item() == pytest.approx(
-        naive_ickd(student, teacher, grid), rel=1e-4, abs=1e-7)
+    assert ickd_loss(
+        student, teacher, grid=grid).item() == pytest.approx(
+            naive_ickd(student, teacher, grid), rel=1e-4, abs=1e-7)
 
 
 @pytest.mark.parametrize('shapes', SAME_C_PAIRS)
@@ -266,8 +274,9 @@ def test_at_hand_worked():
     student = torch.full((1, 1, 2, 2), 3.0)
     assert at_loss(student, teacher).item() == pytest.approx(0.25, rel=1e-6)
     # p = 1 with negative entries: |F| = the same maps -> the same value
-    assert at_loss(-student, -teacher, p=1).item() == pytest.approx(
-        0.25, rel=1e-6)
+    assert at_loss(
+        -student, -teacher, p=1).item() == pytest.approx(
+            0.25, rel=1e-6)
 
 
 def test_sp_hand_worked():
@@ -300,8 +309,8 @@ def test_skd_pairwise_hand_worked():
         0.5, rel=1e-6)
     # kernel_size 4: one node each, similarity 1 on both sides -> 0
     assert skd_pairwise_loss(
-        student, teacher, scale=None,
-        kernel_size=4).item() == pytest.approx(0.0, abs=1e-6)
+        student, teacher, scale=None, kernel_size=4).item() == pytest.approx(
+            0.0, abs=1e-6)
 
 
 def test_ickd_hand_worked():
@@ -320,8 +329,9 @@ def test_ickd_hand_worked():
     # cell 1: teacher f = [0, 1] -> [[0, 0], [0, 1]]; student 0 -> 1
     # cells 2, 3: both zero -> 0
     # total 4 - sqrt2, divided by C * B * cells = 8: 0.323223
-    assert ickd_loss(student, teacher, grid=2).item() == pytest.approx(
-        (4 - math.sqrt(2)) / 8, rel=1e-6)
+    assert ickd_loss(
+        student, teacher, grid=2).item() == pytest.approx(
+            (4 - math.sqrt(2)) / 8, rel=1e-6)
 
 
 def test_cwd_hand_worked():
@@ -329,18 +339,17 @@ def test_cwd_hand_worked():
     # softmax [1/4, 3/4]; ch1 = [0, 0] -> uniform. Student uniform in both.
     # KL ch0 = 1/4 ln(1/2) + 3/4 ln(3/2) = 0.130812, ch1: 0.
     # Loss = tau^2 / (N * C) * sum = 0.130812 / 2 = 0.065406.
-    teacher = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]]).view(
-        1, 2, 1, 2)
+    teacher = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]]).view(1, 2, 1, 2)
     student = torch.zeros_like(teacher)
     kl = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
-    assert cwd_loss(student, teacher).item() == pytest.approx(
-        kl / 2, rel=1e-6)
+    assert cwd_loss(student, teacher).item() == pytest.approx(kl / 2, rel=1e-6)
     # tau = 2: teacher ch0 = softmax([0, ln3 / 2]) = [1, sqrt3] / (1 + sqrt3)
     # KL against uniform = sum p ln(2 p); times tau^2 = 4, over N * C = 2
     p = [1 / (1 + math.sqrt(3)), math.sqrt(3) / (1 + math.sqrt(3))]
     kl_tau2 = sum(q * math.log(2 * q) for q in p)
-    assert cwd_loss(student, teacher, tau=2.0).item() == pytest.approx(
-        4 * kl_tau2 / 2, rel=1e-6)
+    assert cwd_loss(
+        student, teacher, tau=2.0).item() == pytest.approx(
+            4 * kl_tau2 / 2, rel=1e-6)
 
 
 def test_cwd_not_negative_for_near_equal_maps():
@@ -357,24 +366,25 @@ def test_cwd_not_negative_for_near_equal_maps():
     student = teacher + torch.randn(1, 64, 96, 96, generator=g) * 1e-3
     log_p_s = F.log_softmax(student.flatten(2) / 4, dim=-1)
     log_p_t = F.log_softmax(teacher.flatten(2) / 4, dim=-1)
-    plain = F.kl_div(log_p_s, log_p_t, reduction='none',
-                     log_target=True).sum(-1)[0]
+    plain = F.kl_div(
+        log_p_s, log_p_t, reduction='none', log_target=True).sum(-1)[0]
     assert (plain < 0).any(), plain  # the case still shows the rounding
     lt = F.log_softmax(teacher.double().flatten(2) / 4, dim=-1)
     ls = F.log_softmax(student.double().flatten(2) / 4, dim=-1)
     exact = (lt.exp() * (lt - ls)).sum(-1)[0]
     assert ((exact > 1e-8) & (exact < 1e-7)).all(), exact
     per_channel = torch.stack([
-        cwd_loss(student[:, [c]], teacher[:, [c]], tau=4.0)
-        for c in range(64)])
+        cwd_loss(student[:, [c]], teacher[:, [c]], tau=4.0) for c in range(64)
+    ])
     # 16 = tau**2; the clamped channels are exactly 0, the others within
     # float32 rounding of the exact KL.
     assert (per_channel[plain < 0] == 0).all()
     assert (per_channel >= 0).all()
-    torch.testing.assert_close(per_channel, 16 * exact.float(),
-                               rtol=0, atol=16 * 2e-6)
-    assert cwd_loss(student, teacher, tau=4.0).item() == pytest.approx(
-        per_channel.mean().item(), rel=1e-5)
+    torch.testing.assert_close(
+        per_channel, 16 * exact.float(), rtol=0, atol=16 * 2e-6)
+    assert cwd_loss(
+        student, teacher, tau=4.0).item() == pytest.approx(
+            per_channel.mean().item(), rel=1e-5)
 
 
 def test_pixel_kd_ignore_hand_worked():
@@ -382,15 +392,19 @@ def test_pixel_kd_ignore_hand_worked():
     # KL = 0.130812; pixel 1 (teacher [0, 10], KL about 0.69) is labelled
     # 255 and left out. mean: 0.130812 / 1 valid pixel; elementwise_mean:
     # / (1 * C = 2); batchmean: / B = 1; sum: itself.
-    teacher = torch.tensor([[0.0, 0.0], [math.log(3.0), 10.0]]).view(
-        1, 2, 1, 2)
+    teacher = torch.tensor([[0.0, 0.0], [math.log(3.0),
+                                         10.0]]).view(1, 2, 1, 2)
     student = torch.zeros_like(teacher)
     labels = torch.tensor([[[1, 255]]])
     kl = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
     for reduction, expected in [('mean', kl), ('elementwise_mean', kl / 2),
                                 ('batchmean', kl), ('sum', kl)]:
-        loss = pixel_kd_loss(student, teacher, labels=labels,
-                             ignore_index=255, reduction=reduction)
+        loss = pixel_kd_loss(
+            student,
+            teacher,
+            labels=labels,
+            ignore_index=255,
+            reduction=reduction)
         assert loss.item() == pytest.approx(expected, rel=1e-6), reduction
 
 
@@ -405,16 +419,17 @@ REDUCTIONS = ['mean', 'elementwise_mean', 'batchmean', 'sum']
 def test_pixel_kd_mask_and_reduction_match_naive(shapes, reduction, masked):
     student, teacher = randn(shapes[0], 12), randn(shapes[1], 13)
     B, _, H, W = shapes[1]
-    labels = torch.randint(0, 4, (B, H, W),
-                           generator=torch.Generator().manual_seed(14))
+    labels = torch.randint(
+        0, 4, (B, H, W), generator=torch.Generator().manual_seed(14))
     labels[labels == 3] = 255  # about a quarter ignored
     kwargs = dict(labels=labels, ignore_index=255) if masked else {}
-    loss = pixel_kd_loss(student, teacher, tau=2.0, reduction=reduction,
-                         **kwargs)
+    loss = pixel_kd_loss(
+        student, teacher, tau=2.0, reduction=reduction, **kwargs)
     assert loss.dtype == torch.float32 and loss.dim() == 0
     assert loss.item() == pytest.approx(
         naive_kd(student, teacher, 2.0, reduction=reduction, **kwargs),
-        rel=1e-4, abs=1e-7)
+        rel=1e-4,
+        abs=1e-7)
 
 
 def test_pixel_kd_all_ignored_is_zero():
@@ -422,8 +437,9 @@ def test_pixel_kd_all_ignored_is_zero():
     teacher = torch.randn(2, 4, 3, 5)
     labels = torch.full((2, 3, 5), 255)
     for reduction in REDUCTIONS:
-        loss = PixelKDLoss(ignore_index=255, reduction=reduction)(
-            student, teacher, labels=labels)
+        loss = PixelKDLoss(
+            ignore_index=255, reduction=reduction)(
+                student, teacher, labels=labels)
         assert loss.item() == 0 and not torch.isnan(loss)
         student.grad = None
         loss.backward()
@@ -453,16 +469,17 @@ def test_pixel_kd_reductions_match_torch():
     # mmrazor's KLDivergence: tau^2 * kl_div(..., 'batchmean'), / B only
     tau = 2.0
     torch.testing.assert_close(
-        pixel_kd_loss(s, t, tau=tau, reduction='batchmean'),
-        tau**2 * F.kl_div(F.log_softmax(s / tau, 1), F.softmax(t / tau, 1),
-                          reduction='batchmean'))
+        pixel_kd_loss(s, t, tau=tau, reduction='batchmean'), tau**2 * F.kl_div(
+            F.log_softmax(s / tau, 1),
+            F.softmax(t / tau, 1),
+            reduction='batchmean'))
     torch.testing.assert_close(
         pixel_kd_loss(s, t, reduction='sum'),
         F.kl_div(log_p_s, p_t, reduction='sum'))
     # 'mean' is C times 'elementwise_mean'
     torch.testing.assert_close(
-        pixel_kd_loss(s, t), 5 * pixel_kd_loss(
-            s, t, reduction='elementwise_mean'))
+        pixel_kd_loss(s, t),
+        5 * pixel_kd_loss(s, t, reduction='elementwise_mean'))
 
 
 # ------------------------------------------------------------ behaviour
@@ -470,18 +487,23 @@ def test_pixel_kd_reductions_match_torch():
 ALL = [
     pytest.param(at_loss, ATLoss, {}, False, id='at'),
     pytest.param(sp_loss, SPLoss, {}, False, id='sp'),
-    pytest.param(skd_pairwise_loss, SKDPairwiseLoss, {}, False,
-                 id='skd-official'),
-    pytest.param(skd_pairwise_loss, SKDPairwiseLoss,
-                 dict(scale=None, kernel_size=2, detach_norm=False), False,
-                 id='skd-cirkd'),
+    pytest.param(
+        skd_pairwise_loss, SKDPairwiseLoss, {}, False, id='skd-official'),
+    pytest.param(
+        skd_pairwise_loss,
+        SKDPairwiseLoss,
+        dict(scale=None, kernel_size=2, detach_norm=False),
+        False,
+        id='skd-cirkd'),
     pytest.param(ickd_loss, ICKDLoss, {}, True, id='ickd'),
-    pytest.param(ickd_loss, ICKDLoss, dict(grid=(2, 3)), True,
-                 id='ickd-grid'),
+    pytest.param(ickd_loss, ICKDLoss, dict(grid=(2, 3)), True, id='ickd-grid'),
     pytest.param(cwd_loss, CWDLoss, dict(tau=4.0), True, id='cwd'),
-    pytest.param(pixel_kd_loss, PixelKDLoss,
-                 dict(reduction='elementwise_mean'), True,
-                 id='kd-elementwise-mean'),
+    pytest.param(
+        pixel_kd_loss,
+        PixelKDLoss,
+        dict(reduction='elementwise_mean'),
+        True,
+        id='kd-elementwise-mean'),
 ]
 
 
@@ -517,8 +539,8 @@ def test_zero_when_student_equals_teacher(loss_fn, loss_cls, kwargs, same_c):
     [p for p in ALL if p.id != 'sp'])  # SP compares samples: no resize
 def test_student_resized_to_teacher(loss_fn, loss_cls, kwargs, same_c):
     student, teacher = student_teacher(same_c, seed=18)
-    resized = F.interpolate(student, size=(6, 7), mode='bilinear',
-                            align_corners=False)
+    resized = F.interpolate(
+        student, size=(6, 7), mode='bilinear', align_corners=False)
     torch.testing.assert_close(
         loss_fn(student, teacher, **kwargs), loss_fn(resized, teacher,
                                                      **kwargs))
@@ -548,8 +570,8 @@ def test_low_precision_inputs_and_autocast(dtype, loss_fn, loss_cls, kwargs,
     (at_loss, {}, True),
     (sp_loss, {}, False),
     (skd_pairwise_loss, {}, True),
-    (skd_pairwise_loss, dict(scale=None, kernel_size=1, detach_norm=False),
-     True),
+    (skd_pairwise_loss, dict(scale=None, kernel_size=1,
+                             detach_norm=False), True),
     (ickd_loss, dict(grid=2), True),
 ])
 def test_scale_invariant_losses(loss_fn, kwargs, per_sample):
@@ -560,11 +582,12 @@ def test_scale_invariant_losses(loss_fn, kwargs, per_sample):
     factors = torch.tensor([1e-30, 1e3, 1e30]).view(3, 1, 1, 1)
     if not per_sample:
         factors = factors[1:2]
-    for s_factor, t_factor in [(factors, 1.0), (1.0, factors),
-                               (1e-25, 1e25)]:
+    for s_factor, t_factor in [(factors, 1.0), (1.0, factors), (1e-25, 1e25)]:
         torch.testing.assert_close(
             loss_fn(student * s_factor, teacher * t_factor, **kwargs),
-            expected, rtol=1e-4, atol=1e-7)
+            expected,
+            rtol=1e-4,
+            atol=1e-7)
 
 
 @pytest.mark.parametrize('detach_norm', [True, False])
@@ -584,11 +607,12 @@ def test_skd_pairwise_gradient_matches_float64(detach_norm):
     s64 = student.double().requires_grad_()
     ((similarity(s64) - similarity(teacher.double()))**2).mean().backward()
     s32 = (student * 7.0).requires_grad_()
-    skd_pairwise_loss(s32, teacher, scale=None, kernel_size=2,
-                      detach_norm=detach_norm).backward()
+    skd_pairwise_loss(
+        s32, teacher, scale=None, kernel_size=2,
+        detach_norm=detach_norm).backward()
     # d loss / d (7 x) = (d loss / d x) / 7
-    torch.testing.assert_close(s32.grad.double() * 7, s64.grad, rtol=1e-4,
-                               atol=1e-8)
+    torch.testing.assert_close(
+        s32.grad.double() * 7, s64.grad, rtol=1e-4, atol=1e-8)
 
 
 def test_registry_builds_every_loss():
@@ -596,8 +620,8 @@ def test_registry_builds_every_loss():
     for type_, fn, kwargs, name in [
         ('ATLoss', at_loss, dict(p=2.0), 'loss_at'),
         ('SPLoss', sp_loss, {}, 'loss_sp'),
-        ('SKDPairwiseLoss', skd_pairwise_loss,
-         dict(scale=None, kernel_size=2), 'loss_skd_pairwise'),
+        ('SKDPairwiseLoss', skd_pairwise_loss, dict(scale=None, kernel_size=2),
+         'loss_skd_pairwise'),
         ('ICKDLoss', ickd_loss, dict(grid=(2, 2)), 'loss_ickd'),
         ('CWDLoss', cwd_loss, dict(tau=4.0), 'loss_cwd'),
         ('PixelKDLoss', pixel_kd_loss, dict(reduction='sum'), 'loss_kd'),
@@ -659,14 +683,15 @@ def test_constructor_errors():
 
 @pytest.mark.parametrize('loss_fn', [cwd_loss, ickd_loss])
 def test_channel_mismatch_names_both_counts(loss_fn):
-    with pytest.raises(ValueError,
-                       match=r'same number of channels; got 128 \(student\) '
-                       r'and 512 \(teacher\).*connector'):
+    with pytest.raises(
+            ValueError,
+            match=r'same number of channels; got 128 \(student\) '
+            r'and 512 \(teacher\).*connector'):
         loss_fn(torch.randn(1, 128, 4, 4), torch.randn(1, 512, 4, 4))
 
 
-@pytest.mark.parametrize('loss_fn', [
-    at_loss, skd_pairwise_loss, ickd_loss, cwd_loss])
+@pytest.mark.parametrize('loss_fn',
+                         [at_loss, skd_pairwise_loss, ickd_loss, cwd_loss])
 def test_map_shape_errors(loss_fn):
     with pytest.raises(ValueError, match=r'maps must be \(B, C, H, W\)'):
         loss_fn(torch.randn(4, 5, 5), torch.randn(4, 5, 5))
@@ -685,22 +710,28 @@ def test_sp_shape_errors():
 
 def test_ickd_grid_finer_than_map():
     with pytest.raises(ValueError, match=r'grid \(4, 2\).*3x5 teacher'):
-        ickd_loss(torch.randn(1, 2, 6, 10), torch.randn(1, 2, 3, 5), grid=(4,
-                                                                          2))
+        ickd_loss(
+            torch.randn(1, 2, 6, 10), torch.randn(1, 2, 3, 5), grid=(4, 2))
 
 
 def test_pixel_kd_labels_shape_error():
-    with pytest.raises(ValueError, match=r'labels must be \(B, H, W\) = '
-                       r'\(2, 3, 4\).*\(2, 1, 3, 4\)'):
-        pixel_kd_loss(torch.randn(2, 5, 6, 8), torch.randn(2, 5, 3, 4),
-                      labels=torch.zeros(2, 1, 3, 4, dtype=torch.long),
-                      ignore_index=255)
+    with pytest.raises(
+            ValueError,
+            match=r'labels must be \(B, H, W\) = '
+            r'\(2, 3, 4\).*\(2, 1, 3, 4\)'):
+        pixel_kd_loss(
+            torch.randn(2, 5, 6, 8),
+            torch.randn(2, 5, 3, 4),
+            labels=torch.zeros(2, 1, 3, 4, dtype=torch.long),
+            ignore_index=255)
 
 
 def test_match_logits_default_unchanged_and_maps_mode():
     s, t = torch.randn(2, 3, 4, 4), torch.randn(2, 5, 2, 2)
-    with pytest.raises(ValueError, match='logits must have the same batch '
-                       'size and number of classes'):
+    with pytest.raises(
+            ValueError,
+            match='logits must have the same batch '
+            'size and number of classes'):
         match_logits(s, t)
     resized, same = match_logits(s, t, match_channels=False)
     assert resized.shape == (2, 3, 2, 2) and same is t
@@ -713,8 +744,7 @@ def test_divide_by_abs_max():
     torch.testing.assert_close(
         divide_by_abs_max(x),
         torch.tensor([[-1.0, 0.5], [0.0, 0.0], [1 / 3, -1.0]]))
-    torch.testing.assert_close(divide_by_abs_max(x, per_sample=False),
-                               x / 4)
+    torch.testing.assert_close(divide_by_abs_max(x, per_sample=False), x / 4)
     x = x.requires_grad_()
     divide_by_abs_max(x).sum().backward()  # the divisor takes no gradient
     torch.testing.assert_close(
@@ -738,14 +768,16 @@ def test_normalize_nonzero():
     torch.testing.assert_close(x3.grad, torch.tensor([[0.2, 0.2], [0, 0]]))
 
 
-@pytest.mark.parametrize('loss_fn,kwargs,zero', [
-    (ickd_loss, {}, (slice(None), 0)),  # a dead channel
-    (sp_loss, {}, 0),  # an all-zero image
-    (skd_pairwise_loss, dict(scale=None, kernel_size=2),
-     (slice(None), slice(None), slice(0, 2), slice(0, 2))),  # a zero node
-    (skd_pairwise_loss, dict(scale=None, kernel_size=2, detach_norm=False),
-     (slice(None), slice(None), slice(0, 2), slice(0, 2))),
-])
+@pytest.mark.parametrize(
+    'loss_fn,kwargs,zero',
+    [
+        (ickd_loss, {}, (slice(None), 0)),  # a dead channel
+        (sp_loss, {}, 0),  # an all-zero image
+        (skd_pairwise_loss, dict(scale=None, kernel_size=2),
+         (slice(None), slice(None), slice(0, 2), slice(0, 2))),  # a zero node
+        (skd_pairwise_loss, dict(scale=None, kernel_size=2, detach_norm=False),
+         (slice(None), slice(None), slice(0, 2), slice(0, 2))),
+    ])
 def test_zero_rows_and_nodes_get_no_huge_gradient(loss_fn, kwargs, zero):
     """A zero Gram row or pooled node has no direction; F.normalize's
     epsilon would give it gradients of order 1e12."""

@@ -12,10 +12,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmseg_aicsd.models.losses import (at_loss, cwd_loss, icsd_loss,
-                                       ickd_loss, inter_class_similarity,
-                                       pixel_kd_loss, skd_pairwise_loss,
-                                       sp_loss)
+from mmseg_aicsd.models.losses import (at_loss, cwd_loss, ickd_loss, icsd_loss,
+                                       inter_class_similarity, pixel_kd_loss,
+                                       skd_pairwise_loss, sp_loss)
 from mmseg_aicsd.models.losses.utils import LOG_PROB_FLOOR
 
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
@@ -159,8 +158,8 @@ def masked_kd_cases(draw):
 @given(case=masked_kd_cases())
 def test_kd_with_void_mask_finite_with_finite_gradient(case):
     student, teacher, tau, labels, reduction = case
-    kwargs = dict(tau=tau, labels=labels, ignore_index=255,
-                  reduction=reduction)
+    kwargs = dict(
+        tau=tau, labels=labels, ignore_index=255, reduction=reduction)
     loss, grad = loss_and_grad(pixel_kd_loss, student, teacher, **kwargs)
     assert loss.dtype == torch.float32 and loss.dim() == 0
     assert torch.isfinite(loss) and loss >= 0, loss
@@ -203,8 +202,8 @@ def feature_pairs(draw, same_channels):
     stride = draw(st.sampled_from((1, 2)))
     dtype = draw(st.sampled_from(DTYPES))
     # float16 gradients scale as 1 / |F| and overflow for tiny maps
-    scales = (1e-2, 1.0, 1e2, 1e4) if dtype == torch.float16 else (
-        1e-30, 1e-6, 1.0, 1e6, 1e30)
+    scales = (1e-2, 1.0, 1e2,
+              1e4) if dtype == torch.float16 else (1e-30, 1e-6, 1.0, 1e6, 1e30)
     gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
 
     def one_map(shape):
@@ -223,8 +222,7 @@ def feature_pairs(draw, same_channels):
         finfo = torch.finfo(dtype)
         return x.clamp(-finfo.max, finfo.max).to(dtype)
 
-    return (one_map((B, c_s, H * stride, W * stride)),
-            one_map((B, c_t, H, W)))
+    return (one_map((B, c_s, H * stride, W * stride)), one_map((B, c_t, H, W)))
 
 
 FEATURE_LOSSES = [
@@ -232,9 +230,11 @@ FEATURE_LOSSES = [
     pytest.param(at_loss, dict(p=1.0), False, id='at-p1'),
     pytest.param(sp_loss, {}, False, id='sp'),
     pytest.param(skd_pairwise_loss, {}, False, id='skd-official'),
-    pytest.param(skd_pairwise_loss,
-                 dict(scale=None, kernel_size=2, detach_norm=False), False,
-                 id='skd-cirkd'),
+    pytest.param(
+        skd_pairwise_loss,
+        dict(scale=None, kernel_size=2, detach_norm=False),
+        False,
+        id='skd-cirkd'),
     pytest.param(ickd_loss, {}, True, id='ickd'),
     pytest.param(ickd_loss, dict(grid=(2, 3)), True, id='ickd-grid'),
 ]
@@ -247,9 +247,10 @@ def test_feature_loss_finite_with_finite_gradient(loss_fn, kwargs,
                                                   same_channels, data):
     student, teacher = data.draw(feature_pairs(same_channels))
     if 'grid' in kwargs:  # at most one cell per position
-        kwargs = dict(grid=tuple(
-            min(cells, side)
-            for cells, side in zip(kwargs['grid'], teacher.shape[2:])))
+        kwargs = dict(
+            grid=tuple(
+                min(cells, side)
+                for cells, side in zip(kwargs['grid'], teacher.shape[2:])))
     loss, grad = loss_and_grad(loss_fn, student, teacher, **kwargs)
     assert loss.dtype == torch.float32 and loss.dim() == 0
     assert torch.isfinite(loss) and loss >= 0, loss
@@ -260,8 +261,8 @@ def test_feature_loss_finite_with_finite_gradient(loss_fn, kwargs,
     assert torch.isfinite(grad).all()
 
 
-@pytest.mark.parametrize('loss_fn', [
-    cwd_loss, at_loss, sp_loss, skd_pairwise_loss, ickd_loss])
+@pytest.mark.parametrize(
+    'loss_fn', [cwd_loss, at_loss, sp_loss, skd_pairwise_loss, ickd_loss])
 def test_nan_propagates_in_new_losses(loss_fn):
     """NaN maps give a NaN loss, for the non-finite check to report."""
     maps = torch.randn(2, 3, 4, 4)
@@ -276,8 +277,8 @@ def test_kd_nan_in_void_pixels_is_ignored_elsewhere_reported():
     bad = logits.clone()
     bad[0, :, 0, 0] = float('nan')
     labels = torch.tensor([[[255, 1], [1, 1]]])
-    assert torch.isfinite(pixel_kd_loss(logits, bad, labels=labels,
-                                        ignore_index=255))
+    assert torch.isfinite(
+        pixel_kd_loss(logits, bad, labels=labels, ignore_index=255))
     labels[0, 0, 0] = 1
-    assert torch.isnan(pixel_kd_loss(logits, bad, labels=labels,
-                                     ignore_index=255))
+    assert torch.isnan(
+        pixel_kd_loss(logits, bad, labels=labels, ignore_index=255))

@@ -157,8 +157,10 @@ def test_gradients_reach_the_student_only(teacher_ckpt):
     losses = model.loss(*batch())
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     assert all(p.grad is None for p in model.teacher.parameters())
-    grads = [p.grad for n, p in model.named_parameters()
-             if not n.startswith('teacher.')]
+    grads = [
+        p.grad for n, p in model.named_parameters()
+        if not n.startswith('teacher.')
+    ]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
@@ -207,8 +209,9 @@ def test_teacher_config_from_file(teacher_ckpt, tmp_path):
 
 def test_mismatched_classes(teacher_ckpt):
     cfg = distill_cfg(teacher_ckpt, teacher=segmentor_cfg(32, num_classes=7))
-    with pytest.raises(ValueError, match='teacher predicts 7 classes and '
-                       'the student 5'):
+    with pytest.raises(
+            ValueError, match='teacher predicts 7 classes and '
+            'the student 5'):
         MODELS.build(cfg)
 
 
@@ -224,22 +227,26 @@ def test_teacher_checkpoint_of_another_architecture(tmp_path):
         MODELS.build(distill_cfg(str(path)))
     # another decode head: its weights are missing, the FCN's unexpected
     other = segmentor_cfg(channels=32)
-    other['decode_head'] = dict(other['auxiliary_head'], in_channels=512,
-                                channels=32,
-                                in_index=3, loss_decode=dict(
-                                    type='CrossEntropyLoss'))
+    other['decode_head'] = dict(
+        other['auxiliary_head'],
+        in_channels=512,
+        channels=32,
+        in_index=3,
+        loss_decode=dict(type='CrossEntropyLoss'))
     path = tmp_path / 'fcn.pth'
     torch.save(MODELS.build(other).state_dict(), path)
-    with pytest.raises(RuntimeError, match=r'\d+ missing keys .*decode_head'
-                       r'.*\d+ unexpected keys .*decode_head'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'\d+ missing keys .*decode_head'
+            r'.*\d+ unexpected keys .*decode_head'):
         MODELS.build(distill_cfg(str(path)))
 
 
 def test_teacher_checkpoint_without_auxiliary_head(tmp_path):
     """Weights the teacher's forward does not use may be absent."""
     torch.manual_seed(1)
-    no_aux = MODELS.build(dict(segmentor_cfg(channels=32),
-                               auxiliary_head=None))
+    no_aux = MODELS.build(
+        dict(segmentor_cfg(channels=32), auxiliary_head=None))
     path = tmp_path / 'no_aux.pth'
     torch.save(no_aux.state_dict(), path)
     model = MODELS.build(distill_cfg(str(path)))
@@ -259,13 +266,15 @@ def test_bad_distill_loss_names(teacher_ckpt):
         MODELS.build(distill_cfg(teacher_ckpt, alw_kd_losses=('loss_x', )))
     with pytest.raises(ValueError, match='must contain "loss"'):
         MODELS.build(
-            distill_cfg(teacher_ckpt, distill_losses=dict(
-                kd=dict(type='PixelKDLoss'))))
-    with pytest.raises(KeyError,
-                       match=r"distill_losses\['loss_x'\]: .*NoSuchLoss"):
+            distill_cfg(
+                teacher_ckpt,
+                distill_losses=dict(kd=dict(type='PixelKDLoss'))))
+    with pytest.raises(
+            KeyError, match=r"distill_losses\['loss_x'\]: .*NoSuchLoss"):
         MODELS.build(
-            distill_cfg(teacher_ckpt, distill_losses=dict(
-                loss_x=dict(type='NoSuchLoss'))))
+            distill_cfg(
+                teacher_ckpt,
+                distill_losses=dict(loss_x=dict(type='NoSuchLoss'))))
 
 
 def test_predict_and_tensor_use_the_student(teacher_ckpt):
@@ -290,8 +299,8 @@ def nan_teacher_model(teacher_ckpt, **overrides):
 def sgd(model):
     from mmengine.optim import OptimWrapper
     return OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
-                        weight_decay=5e-4))
+        torch.optim.SGD(
+            model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4))
 
 
 def test_nonfinite_loss_stops_naming_loss_and_iteration(teacher_ckpt):
@@ -301,11 +310,12 @@ def test_nonfinite_loss_stops_naming_loss_and_iteration(teacher_ckpt):
     inputs, samples = batch()
     before = copy.deepcopy(model.state_dict())
     MessageHub.get_current_instance().update_info('iter', 6)  # 0-based
-    with pytest.raises(FloatingPointError,
-                       match=r'non-finite loss at iteration 7: '
-                       r'loss_icsd=nan, loss_kd=nan\..*skip_nonfinite_loss'):
-        model.train_step(dict(inputs=list(inputs), data_samples=samples),
-                         optim_wrapper)
+    with pytest.raises(
+            FloatingPointError,
+            match=r'non-finite loss at iteration 7: '
+            r'loss_icsd=nan, loss_kd=nan\..*skip_nonfinite_loss'):
+        model.train_step(
+            dict(inputs=list(inputs), data_samples=samples), optim_wrapper)
     for key, value in model.named_parameters():  # no step was taken
         if not key.startswith('teacher.'):
             assert torch.equal(value, before[key]), key
@@ -338,6 +348,8 @@ def test_samples_without_labels(teacher_ckpt):
     inputs, samples = batch()
     del samples[1].gt_sem_seg
     samples[1].set_metainfo(dict(img_path='data/train/0001.png'))
-    with pytest.raises(ValueError, match=r"1 training images have no labels"
-                       r".*'data/train/0001.png'.*LoadAnnotations"):
+    with pytest.raises(
+            ValueError,
+            match=r"1 training images have no labels"
+            r".*'data/train/0001.png'.*LoadAnnotations"):
         model.loss(inputs, samples)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from run_utils import run
 from test_distill_encoder_decoder import (NUM_CLASSES, batch, distill_cfg,
-                                         segmentor_cfg)
+                                          segmentor_cfg)
 
 from mmseg.registry import MODELS
 from mmseg_aicsd.models.utils import ModuleOutputRecorder, resize_labels
@@ -59,7 +59,8 @@ def count_calls(module):
 
 def test_named_features_are_the_modules_outputs(teacher_ckpt):
     model = feature_model(
-        teacher_ckpt, student_feature='backbone.layer4',
+        teacher_ckpt,
+        student_feature='backbone.layer4',
         teacher_feature='backbone.layer3')
     model.train()
     student_runs, teacher_runs = (count_calls(model.backbone),
@@ -118,32 +119,46 @@ def test_unknown_module_lists_close_names(teacher_ckpt):
     assert "the student has no module named 'backbone.layer5'" in \
         err.value.args[0]
     assert "'backbone.layer4'" in err.value.args[0]
-    with pytest.raises(KeyError, match="the teacher has no module named "
-                       "'decode_head.bottleneck2'.*'decode_head.bottleneck'"):
-        feature_model(teacher_ckpt, student_feature=FEATURE,
-                      teacher_feature='decode_head.bottleneck2')
+    with pytest.raises(
+            KeyError,
+            match="the teacher has no module named "
+            "'decode_head.bottleneck2'.*'decode_head.bottleneck'"):
+        feature_model(
+            teacher_ckpt,
+            student_feature=FEATURE,
+            teacher_feature='decode_head.bottleneck2')
     # the teacher inside the segmentor is not a student module
-    with pytest.raises(KeyError, match="student has no module named "
-                       "'teacher.backbone.layer4'"):
+    with pytest.raises(
+            KeyError,
+            match="student has no module named "
+            "'teacher.backbone.layer4'"):
         feature_model(teacher_ckpt, student_feature='teacher.backbone.layer4')
 
 
 def test_module_that_did_not_run(teacher_ckpt):
     # the teacher runs in 'tensor' mode: its auxiliary head does not run
-    model = feature_model(teacher_ckpt, student_feature=FEATURE,
-                          teacher_feature='auxiliary_head.conv_seg')
+    model = feature_model(
+        teacher_ckpt,
+        student_feature=FEATURE,
+        teacher_feature='auxiliary_head.conv_seg')
     model.train()
-    with pytest.raises(RuntimeError, match="the teacher module "
-                       "'auxiliary_head.conv_seg' did not run"):
+    with pytest.raises(
+            RuntimeError,
+            match="the teacher module "
+            "'auxiliary_head.conv_seg' did not run"):
         model.loss(*batch())
 
 
 def test_module_with_a_tuple_output(teacher_ckpt):
-    model = feature_model(teacher_ckpt, student_feature='backbone',
-                          teacher_feature='backbone.layer4')
+    model = feature_model(
+        teacher_ckpt,
+        student_feature='backbone',
+        teacher_feature='backbone.layer4')
     model.train()
-    with pytest.raises(TypeError, match="the student module 'backbone' "
-                       'outputs a tuple, not a tensor'):
+    with pytest.raises(
+            TypeError,
+            match="the student module 'backbone' "
+            'outputs a tuple, not a tensor'):
         model.loss(*batch())
 
 
@@ -167,8 +182,11 @@ def test_connector_channels_are_read_from_the_models(teacher_ckpt):
     # explicit channels are kept and need no probe
     model = connector_model(
         teacher_ckpt,
-        dict(type='ConvBNConnector', in_channels=16, out_channels=32,
-             act_cfg=dict(type='ReLU')))
+        dict(
+            type='ConvBNConnector',
+            in_channels=16,
+            out_channels=32,
+            act_cfg=dict(type='ReLU')))
     assert isinstance(model.distill_connectors['loss_feat'].conv.activate,
                       nn.ReLU)
 
@@ -183,9 +201,9 @@ def test_connector_output_is_what_the_loss_gets(teacher_ckpt):
     teacher = model.distill_loss_set.teacher_recorder.get(FEATURE)
     mapped = model.distill_connectors['loss_feat'](student)
     assert mapped.shape == teacher.shape == (2, 32, 16, 16)
-    expected = (F.softmax(teacher, 1) *
-                (F.log_softmax(teacher, 1) - F.log_softmax(mapped, 1))).sum(
-                    1).mean()
+    expected = (
+        F.softmax(teacher, 1) *
+        (F.log_softmax(teacher, 1) - F.log_softmax(mapped, 1))).sum(1).mean()
     torch.testing.assert_close(losses['loss_feat'], expected)
     losses['loss_feat'].backward()
     connector = model.distill_connectors['loss_feat']
@@ -200,13 +218,16 @@ def test_connector_that_cannot_map_the_shapes(teacher_ckpt):
         teacher_ckpt,
         dict(type='ConvBNConnector', in_channels=8, out_channels=32))
     model.train()
-    with pytest.raises(ValueError, match=r"distill_losses\['loss_feat'\]: "
-                       'the connector cannot map the student map '
-                       "'decode_head.sep_bottleneck' of shape "
-                       r'\(2, 16, 16, 16\)'):
+    with pytest.raises(
+            ValueError,
+            match=r"distill_losses\['loss_feat'\]: "
+            'the connector cannot map the student map '
+            "'decode_head.sep_bottleneck' of shape "
+            r'\(2, 16, 16, 16\)'):
         model.loss(*batch())
-    with pytest.raises(KeyError, match=r"distill_losses\['loss_feat'\] "
-                       'connector'):
+    with pytest.raises(
+            KeyError, match=r"distill_losses\['loss_feat'\] "
+            'connector'):
         connector_model(teacher_ckpt, dict(type='NoSuchConnector'))
 
 
@@ -238,8 +259,8 @@ def test_connectors_are_saved_restored_and_stripped(teacher_ckpt, tmp_path):
               str(dst)).stdout
     assert f'dropped {len(keys)} connector/teacher keys' in out
     saved = torch.load(dst)
-    assert saved['meta'] == dict(iter=2) and set(saved) == {
-        'meta', 'state_dict'}
+    assert saved['meta'] == dict(
+        iter=2) and set(saved) == {'meta', 'state_dict'}
     student = MODELS.build(segmentor_cfg())
     student.load_state_dict(saved['state_dict'], strict=True)
     for key, value in student.state_dict().items():
@@ -304,9 +325,11 @@ def test_teacher_precision(teacher_ckpt, dtype):
 
 
 def test_unknown_teacher_dtype(teacher_ckpt):
-    with pytest.raises(ValueError, match="teacher_dtype must be one of "
-                       r"\['float32', 'bfloat16', 'float16'\] or None, got "
-                       "'int8'"):
+    with pytest.raises(
+            ValueError,
+            match="teacher_dtype must be one of "
+            r"\['float32', 'bfloat16', 'float16'\] or None, got "
+            "'int8'"):
         MODELS.build(distill_cfg(teacher_ckpt, teacher_dtype='int8'))
 
 
@@ -328,7 +351,9 @@ def test_class_relation_losses_on_recorded_features(teacher_ckpt):
         losses_cfg(
             teacher_ckpt,
             loss_i2ckd=dict(
-                type='I2CKDLoss', loss_weight=2.0, student_feature=FEATURE,
+                type='I2CKDLoss',
+                loss_weight=2.0,
+                student_feature=FEATURE,
                 connector=dict(type='ConvBNConnector')),
             loss_idd=dict(type='IDDLoss', student_feature=FEATURE),
             loss_spy=dict(type='LabelSpyLoss', student_feature=FEATURE)))

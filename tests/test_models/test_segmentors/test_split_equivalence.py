@@ -95,10 +95,11 @@ def measure(model, inputs, samples):
     params = dict(model.named_parameters())
     for name in GRADIENT_OF:
         values[f'grad.{name}'] = params[name].grad.norm().item()
-    student = [p.grad for n, p in params.items()
-               if not n.startswith('teacher.')]
-    values['grad.student'] = torch.stack([g.norm() for g in student]).norm(
-    ).item()
+    student = [
+        p.grad for n, p in params.items() if not n.startswith('teacher.')
+    ]
+    values['grad.student'] = torch.stack([g.norm()
+                                          for g in student]).norm().item()
     return values
 
 
