@@ -1,6 +1,5 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 
@@ -19,7 +18,9 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tools.*', 'tests', 'tests.*',
+                 'benchmarks', 'benchmarks.*', 'studies', 'studies.*')),
     python_requires='>=3.8',
     # Ranges an existing mmseg 1.x setup satisfies, so installing the plugin
     # never replaces torch, mmcv or mmseg. mmcv must be built with its ops.
@@ -33,7 +34,15 @@ setup(
         'numpy',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'pytest-xdist>=3', 'hypothesis>=6'],
+        'tests': [
+            'pytest>=7',
+            'pytest-xdist>=3',
+            'hypothesis>=6',
+            # the linters of .ci/run and .pre-commit-config.yaml
+            'flake8==7.1.1',
+            'isort==5.13.2',
+            'yapf==0.40.2'
+        ],
         'benchmarks': ['matplotlib>=3.5'],
         'analysis': ['pandas>=2', 'tabulate'],
     },

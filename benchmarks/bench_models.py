@@ -25,6 +25,7 @@ from torch import nn
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from mmseg_aicsd.utils import student_model_config, teacher_model_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SETTINGS = {
@@ -41,8 +42,6 @@ SETTINGS = {
         batch_size=2,
         crop=(512, 1024)),
 }
-_DISTILL_KEYS = ('teacher', 'teacher_ckpt', 'distill_losses',
-                 'alw_kd_losses', 'skip_nonfinite_loss', 'teacher_dtype')
 
 
 def batch_and_crop(setting: str, quick: bool = False):
@@ -64,19 +63,15 @@ def load_config(setting: str,
 
 
 def student_config(cfg: Config) -> ConfigDict:
-    """The student's ``EncoderDecoder`` config."""
-    model = copy.deepcopy(cfg.model)
-    for key in _DISTILL_KEYS:
-        model.pop(key, None)
-    model.type = 'EncoderDecoder'
+    """The student's ``EncoderDecoder`` config (no ImageNet weights)."""
+    model = student_model_config(cfg)
     model.pretrained = None
     return model
 
 
 def teacher_config(cfg: Config) -> ConfigDict:
-    """The teacher's segmentor config."""
-    from mmseg_aicsd.models import DistillEncoderDecoder
-    model = DistillEncoderDecoder.teacher_config(cfg.model.teacher)
+    """The teacher's segmentor config (no ImageNet weights)."""
+    model = teacher_model_config(cfg)
     model.pretrained = None
     model.data_preprocessor = copy.deepcopy(cfg.model.data_preprocessor)
     return model
@@ -106,8 +101,8 @@ def build_models(cfg: Config,
         with tempfile.TemporaryDirectory() as tmp:
             if teacher_ckpt is None:
                 teacher_ckpt = osp.join(tmp, 'teacher_random_init.pth')
-                torch.save(_build(distill_cfg.teacher).state_dict(),
-                           teacher_ckpt)
+                torch.save(
+                    _build(distill_cfg.teacher).state_dict(), teacher_ckpt)
             distill_cfg.teacher_ckpt = teacher_ckpt
             distill = _build(distill_cfg)
         models['distill'] = distill.to(device)
@@ -134,8 +129,7 @@ def synthetic_batch(batch_size: int,
     inputs, samples = [], []
     for _ in range(batch_size):
         inputs.append(
-            torch.randint(0, 256, (3, H, W), dtype=torch.uint8,
-                          generator=gen))
+            torch.randint(0, 256, (3, H, W), dtype=torch.uint8, generator=gen))
         sample = SegDataSample(
             metainfo=dict(img_shape=(H, W), ori_shape=(H, W)))
         sample.gt_sem_seg = PixelData(

@@ -85,8 +85,7 @@ def measure(fn: Callable[[], object], min_run_time: float, warmup: int = 0):
     for _ in range(warmup):
         fn()
     timer = Timer(
-        stmt='fn()', globals=dict(fn=fn),
-        num_threads=torch.get_num_threads())
+        stmt='fn()', globals=dict(fn=fn), num_threads=torch.get_num_threads())
     return timer.blocked_autorange(min_run_time=min_run_time)
 
 
@@ -115,8 +114,8 @@ def environment(device: torch.device) -> List[str]:
     """Lines describing the machine and the software stack."""
     import mmcv
     import mmengine
-    import mmseg
 
+    import mmseg
     import mmseg_aicsd
     if device.type == 'cuda':
         hw = torch.cuda.get_device_name(device)
@@ -137,7 +136,8 @@ def environment(device: torch.device) -> List[str]:
     return lines
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence],
+def print_table(headers: Sequence[str],
+                rows: Sequence[Sequence],
                 title: str = '') -> None:
     """Print a Markdown table (pastes into docs/benchmarks.md as it is)."""
     if title:
@@ -160,16 +160,19 @@ def mib(nbytes: Optional[int]) -> str:
 def add_common_args(parser, min_run_time: float) -> None:
     """--device, --threads, --min-run-time and --quick, shared by all
     benchmark scripts."""
+    parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
     parser.add_argument(
-        '--device', default='cpu', help='cpu, cuda or cuda:N')
-    parser.add_argument(
-        '--threads', type=int,
+        '--threads',
+        type=int,
         help='torch.set_num_threads (default: torch\'s own choice)')
     parser.add_argument(
-        '--min-run-time', type=float, default=min_run_time,
+        '--min-run-time',
+        type=float,
+        default=min_run_time,
         help='seconds of timed runs per measurement '
         '(Timer.blocked_autorange)')
     parser.add_argument(
-        '--quick', action='store_true',
+        '--quick',
+        action='store_true',
         help='tiny shapes and run times: checks the script runs (for CI), '
         'the figures mean nothing')

@@ -24,18 +24,19 @@ on CUDA; see ``bench_utils``).
 
 Examples::
 
-    python benchmarks/distill_step.py --setting camvid
-    python benchmarks/distill_step.py --setting cityscapes --parts student \\
+    python -m benchmarks.distill_step --setting camvid
+    python -m benchmarks.distill_step --setting cityscapes --parts student \\
         --min-run-time 30
-    python benchmarks/distill_step.py --setting camvid --teacher-dtype bfloat16
+    python -m benchmarks.distill_step --setting camvid --teacher-dtype bfloat16
 """
 import argparse
 
 import torch
 from mmengine.optim import build_optim_wrapper
 
-import bench_models
-import bench_utils
+from benchmarks import bench_models, bench_utils
+from mmseg_aicsd.engine.hooks import set_alw_alpha
+from mmseg_aicsd.models.distillers import teacher_forward
 
 PARTS = ('student', 'teacher', 'distill')
 
@@ -44,15 +45,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     bench_utils.add_common_args(parser, min_run_time=15.0)
     parser.add_argument(
-        '--setting', choices=list(bench_models.SETTINGS), default='camvid',
+        '--setting',
+        choices=list(bench_models.SETTINGS),
+        default='camvid',
         help='camvid: batch 4 at 180x240; cityscapes: batch 2 at 512x1024')
     parser.add_argument(
-        '--parts', nargs='+', choices=PARTS, default=list(PARTS),
+        '--parts',
+        nargs='+',
+        choices=PARTS,
+        default=list(PARTS),
         help='what to measure (all three for the overhead)')
     parser.add_argument(
         '--no-memory', action='store_true', help='skip the memory columns')
     parser.add_argument(
-        '--teacher-dtype', choices=['float32', 'bfloat16', 'float16'],
+        '--teacher-dtype',
+        choices=['float32', 'bfloat16', 'float16'],
         default='float32',
         help='DistillEncoderDecoder(teacher_dtype=...): the teacher forward '
         'under autocast in this dtype (teacher and distill parts)')
@@ -67,24 +74,27 @@ def make_calls(models, cfg, batch):
             model = models[name]
             model.train()
             optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-            calls[name] = (lambda m=model, o=optim_wrapper:
-                           m.train_step(batch, o))
+            calls[name] = (
+                lambda m=model, o=optim_wrapper: m.train_step(batch, o))
     if 'distill' in models:
-        models['distill'].set_alw_alpha(0.5)
+        set_alw_alpha(models['distill'], 0.5)
     if 'teacher' in models:
         teacher = models['teacher']
         preprocessor = (models.get('distill')
                         or models['teacher']).data_preprocessor
         inputs = preprocessor(batch, True)['inputs']
 
-        def teacher_forward():
+        def teacher_call():
             # as DistillEncoderDecoder runs it, teacher_dtype included
             with torch.no_grad():
                 if 'distill' in models:
-                    return models['distill']._teacher_forward(inputs)
+                    distill = models['distill']
+                    return teacher_forward(
+                        distill.teacher, inputs, distill.teacher_dtype,
+                        distill.distill_loss_set.teacher_recorder)
                 return teacher(inputs, mode='tensor')
 
-        calls['teacher'] = teacher_forward
+        calls['teacher'] = teacher_call
     return calls
 
 
@@ -97,8 +107,8 @@ def distill_losses_call(distill, batch):
     student = torch.randn_like(teacher).requires_grad_()
 
     def call():
-        loss = sum(fn(student, teacher) for fn in
-                   distill.distill_losses.values())
+        loss = sum(
+            fn(student, teacher) for fn in distill.distill_losses.values())
         return torch.autograd.grad(loss, student)
 
     return call, tuple(teacher.shape)
@@ -113,8 +123,8 @@ def main() -> None:
     cfg.model.teacher_dtype = args.teacher_dtype
     parts = [part for part in PARTS if part in args.parts]
     models = bench_models.build_models(cfg, device, parts)
-    batch = bench_models.synthetic_batch(
-        batch_size, crop, cfg.model.decode_head.num_classes)
+    batch = bench_models.synthetic_batch(batch_size, crop,
+                                         cfg.model.decode_head.num_classes)
     calls = make_calls(models, cfg, batch)
 
     print('\n'.join(bench_utils.environment(device)))
@@ -130,9 +140,10 @@ def main() -> None:
     if not args.no_memory:
         headers.append('peak extra MiB')
         for name in parts:
-            rows[name].append(bench_utils.mib(
-                bench_utils.peak_extra_memory(
-                    calls[name], device, warmup=False)))
+            rows[name].append(
+                bench_utils.mib(
+                    bench_utils.peak_extra_memory(
+                        calls[name], device, warmup=False)))
     bench_utils.print_table(headers, list(rows.values()),
                             'time and memory per part')
 
@@ -142,12 +153,18 @@ def main() -> None:
         overhead = times['distill'] - times['student'] - times['teacher']
         student = times['student']
         bench_utils.print_table(['quantity', 's', '% of student step'], [
-            ['distill - student - teacher', f'{overhead:.3f}',
-             f'{100 * overhead / student:.1f}'],
-            [f'distillation losses alone, fwd+bwd, logits {shape}',
-             f'{t_losses:.4f}', f'{100 * t_losses / student:.2f}'],
-            ['teacher forward', f'{times["teacher"]:.3f}',
-             f'{100 * times["teacher"] / student:.1f}'],
+            [
+                'distill - student - teacher', f'{overhead:.3f}',
+                f'{100 * overhead / student:.1f}'
+            ],
+            [
+                f'distillation losses alone, fwd+bwd, logits {shape}',
+                f'{t_losses:.4f}', f'{100 * t_losses / student:.2f}'
+            ],
+            [
+                'teacher forward', f'{times["teacher"]:.3f}',
+                f'{100 * times["teacher"] / student:.1f}'
+            ],
         ], 'overhead of distillation beyond the teacher forward')
 
 

@@ -22,7 +22,7 @@ log-log plot.
 
 Example::
 
-    python benchmarks/icsd_loss.py --plot docs/icsd_scaling.png
+    python -m benchmarks.icsd_loss --plot docs/icsd_scaling.png
 """
 import argparse
 import math
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-import bench_utils
+from benchmarks import bench_utils
 from mmseg_aicsd.models.losses import ICSDLoss
 
 # logit shapes (B, C, H, W) that users meet
@@ -61,11 +61,15 @@ def loop_ics(logits: Tensor, tau: float = 1.0) -> Tensor:
     rows = []
     for i in range(C):
         # KL(G_i || G_j) = sum_n G_i (log G_i - log G_j)
-        rows.append(torch.stack([
-            zero if i == j else F.kl_div(
-                log_p[:, j], log_p[:, i], reduction='none',
-                log_target=True).sum(-1) for j in range(C)
-        ], dim=-1))
+        rows.append(
+            torch.stack([
+                zero if i == j else F.kl_div(
+                    log_p[:, j],
+                    log_p[:, i],
+                    reduction='none',
+                    log_target=True).sum(-1) for j in range(C)
+            ],
+                        dim=-1))
     return torch.stack(rows, dim=1)
 
 
@@ -127,23 +131,33 @@ def parse_args() -> argparse.Namespace:
     bench_utils.add_common_args(parser, min_run_time=1.0)
     parser.add_argument('--tau', type=float, default=1.0)
     parser.add_argument(
-        '--max-broadcast-gib', type=float, default=1.0,
+        '--max-broadcast-gib',
+        type=float,
+        default=1.0,
         help='skip the broadcast reference where one C x C x N float32 '
         'tensor would exceed this many GiB (it needs several)')
     parser.add_argument(
-        '--cases', nargs='+', choices=list(CASES), default=list(CASES),
+        '--cases',
+        nargs='+',
+        choices=list(CASES),
+        default=list(CASES),
         help='logit shapes to measure')
     parser.add_argument(
-        '--impls', nargs='+', choices=list(IMPLS), default=list(IMPLS),
+        '--impls',
+        nargs='+',
+        choices=list(IMPLS),
+        default=list(IMPLS),
         help='implementations to measure (ratios need ours)')
     parser.add_argument(
         '--no-sweep', action='store_true', help='skip the sweep over N')
     parser.add_argument(
-        '--profile', action='store_true',
+        '--profile',
+        action='store_true',
         help='print torch.profiler\'s table (time and memory by op) of '
         'ours, forward + backward, at the first case')
     parser.add_argument(
-        '--plot', default='docs/icsd_scaling.png',
+        '--plot',
+        default='docs/icsd_scaling.png',
         help='where to write the time-against-N plot (PNG); "" for none')
     return parser.parse_args()
 
@@ -157,23 +171,24 @@ def run_cases(cases, args, device) -> None:
         base = None
         for impl in args.impls:
             build = IMPLS[impl]
-            if (impl == 'broadcast' and broadcast_bytes(shape) >
-                    args.max_broadcast_gib * 2**30):
-                rows.append([name, shape, impl, 'skipped: one C x C x N '
-                             f'tensor is {broadcast_bytes(shape) / 2**30:.1f}'
-                             ' GiB', '', '', '', ''])
+            if (impl == 'broadcast' and broadcast_bytes(shape)
+                    > args.max_broadcast_gib * 2**30):
+                rows.append([
+                    name, shape, impl, 'skipped: one C x C x N '
+                    f'tensor is {broadcast_bytes(shape) / 2**30:.1f}'
+                    ' GiB', '', '', '', ''
+                ])
                 continue
             forward, forward_backward = step_fns(
                 build(args.tau), student, teacher)
             t_fwd = bench_utils.measure(forward, args.min_run_time).median
             t_step = bench_utils.measure(forward_backward,
-                                            args.min_run_time).median
+                                         args.min_run_time).median
             peak = bench_utils.peak_extra_memory(
                 forward_backward, device, warmup=False)
             base = t_step if impl == 'ours' else base
             rows.append([
-                name, shape, impl, f'{t_fwd * 1e3:.2f}',
-                f'{t_step * 1e3:.2f}',
+                name, shape, impl, f'{t_fwd * 1e3:.2f}', f'{t_step * 1e3:.2f}',
                 f'{t_step / base:.1f}x' if base else '-',
                 bench_utils.mib(peak), f'{peak / logits_bytes:.2f}'
             ])
@@ -194,13 +209,13 @@ def run_sweep(sweep, args, device) -> Dict[str, list]:
         row = [H * W, f'{H}x{W}']
         for impl in args.impls:
             build = IMPLS[impl]
-            if (impl == 'broadcast' and broadcast_bytes(
-                (B, C, H, W)) > args.max_broadcast_gib * 2**30):
+            too_big = broadcast_bytes(
+                (B, C, H, W)) > args.max_broadcast_gib * 2**30
+            if impl == 'broadcast' and too_big:
                 row.append('skipped')
                 continue
             _, forward_backward = step_fns(build(args.tau), student, teacher)
-            t = bench_utils.measure(forward_backward,
-                                            args.min_run_time).median
+            t = bench_utils.measure(forward_backward, args.min_run_time).median
             results[impl].append((H * W, t))
             row.append(f'{t * 1e3:.2f}')
         rows.append(row)
@@ -231,8 +246,8 @@ def loglog_slope(points) -> float:
     xs = [math.log(n) for n, _ in points[-3:]]
     ys = [math.log(t) for _, t in points[-3:]]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys)) /
-            sum((x - mx)**2 for x in xs))
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum(
+        (x - mx)**2 for x in xs))
 
 
 def plot(results, path, title) -> None:
@@ -249,12 +264,16 @@ def plot(results, path, title) -> None:
         if len(points) >= 3:
             label += f' (slope {loglog_slope(points):.2f})'
         ax.loglog([n for n, _ in points], [t * 1e3 for _, t in points],
-                  marker='o', label=label)
+                  marker='o',
+                  label=label)
     if results.get('ours'):  # a line of slope 1 through ours' last point
         n_max, t_max = results['ours'][-1]
         ns = [n for n, _ in results['ours']]
-        ax.loglog(ns, [t_max * 1e3 * n / n_max for n in ns], 'k--',
-                  alpha=0.4, label='proportional to N')
+        ax.loglog(
+            ns, [t_max * 1e3 * n / n_max for n in ns],
+            'k--',
+            alpha=0.4,
+            label='proportional to N')
     ax.set_xlabel('N = H * W (logit positions)')
     ax.set_ylabel('forward + backward, ms')
     ax.set_title(title, fontsize=9)
@@ -282,10 +301,11 @@ def main() -> None:
     results = run_sweep(QUICK_SWEEP if args.quick else SWEEP, args, device)
     if args.plot:
         B, C = (2, 5) if args.quick else (2, 19)
-        plot(results, args.plot,
-             f'ICSD loss forward + backward, B = {B}, C = {C}, '
-             f'{device.type}, torch.get_num_threads() = '
-             f'{torch.get_num_threads()}')
+        plot(
+            results, args.plot,
+            f'ICSD loss forward + backward, B = {B}, C = {C}, '
+            f'{device.type}, torch.get_num_threads() = '
+            f'{torch.get_num_threads()}')
 
 
 if __name__ == '__main__':

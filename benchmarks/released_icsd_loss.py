@@ -15,7 +15,7 @@ classes, logits upsampled to the 513 x 513 crop.
 
 Example::
 
-    python benchmarks/released_icsd_loss.py --threads 2
+    python -m benchmarks.released_icsd_loss --threads 2
 """
 import argparse
 import math
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-import bench_utils
+from benchmarks import bench_utils
 from mmseg_aicsd.models.losses import released_icsd_loss
 
 CASES = {
@@ -59,8 +59,8 @@ IMPLS = dict(ours=released_icsd_loss, loop=loop_loss)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cases', nargs='+', choices=list(CASES),
-                        default=['released'])
+    parser.add_argument(
+        '--cases', nargs='+', choices=list(CASES), default=['released'])
     bench_utils.add_common_args(parser, min_run_time=2.0)
     args = parser.parse_args()
     device = bench_utils.setup(args)
@@ -90,14 +90,13 @@ def main() -> None:
             t_fwd = bench_utils.measure(forward, args.min_run_time).median
             t_step = bench_utils.measure(forward_backward,
                                          args.min_run_time).median
-            peak = bench_utils.peak_extra_memory(forward_backward, device,
-                                                 warmup=False)
+            peak = bench_utils.peak_extra_memory(
+                forward_backward, device, warmup=False)
             base = base or t_step
             rows.append([
-                name, shape, impl, f'{t_fwd * 1e3:.1f}',
-                f'{t_step * 1e3:.1f}', f'{t_step / base:.1f}x',
-                bench_utils.mib(peak),
-                f'{peak / (4 * math.prod(shape)):.2f}'
+                name, shape, impl, f'{t_fwd * 1e3:.1f}', f'{t_step * 1e3:.1f}',
+                f'{t_step / base:.1f}x',
+                bench_utils.mib(peak), f'{peak / (4 * math.prod(shape)):.2f}'
             ])
         rel = abs(values['loop'] - values['ours']) / abs(values['loop'])
         print(f'{name}: loss {values["ours"]:.6g} (ours), '

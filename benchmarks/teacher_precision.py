@@ -20,9 +20,10 @@ trained teacher (and student) for realistic figures, and real images with
 
 Example::
 
-    python benchmarks/teacher_precision.py --setting camvid \\
-        --teacher-ckpt work_dirs/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240/iter_600.pth \\
-        --student-ckpt work_dirs/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240/iter_600.pth \\
+    T=work_dirs/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240
+    S=work_dirs/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240
+    python -m benchmarks.teacher_precision --setting camvid \\
+        --teacher-ckpt $T/iter_600.pth --student-ckpt $S/iter_600.pth \\
         --images data/camvid/val
 """
 import argparse
@@ -32,8 +33,7 @@ import os.path as osp
 import mmcv
 import torch
 
-import bench_models
-import bench_utils
+from benchmarks import bench_models, bench_utils
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,7 +44,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--teacher-ckpt', help='teacher weights')
     parser.add_argument('--student-ckpt', help='student weights')
     parser.add_argument(
-        '--images', help='folder of images to use (sorted, the first '
+        '--images',
+        help='folder of images to use (sorted, the first '
         'batch-size ones, resized to the crop); default: random pixels')
     return parser.parse_args()
 
@@ -82,15 +83,13 @@ def main() -> None:
     device = bench_utils.setup(args)
     batch_size, crop = bench_models.batch_and_crop(args.setting, args.quick)
     cfg = bench_models.load_config(args.setting, crop)
-    models = bench_models.build_models(
-        cfg, device, ('student', 'distill'), args.teacher_ckpt,
-        args.student_ckpt)
+    models = bench_models.build_models(cfg, device, ('student', 'distill'),
+                                       args.teacher_ckpt, args.student_ckpt)
     student, distill = models['student'].eval(), models['distill']
     num_classes = cfg.model.decode_head.num_classes
     batch = (
-        load_batch(args.images, batch_size, crop, num_classes)
-        if args.images else bench_models.synthetic_batch(
-            batch_size, crop, num_classes))
+        load_batch(args.images, batch_size, crop, num_classes) if args.images
+        else bench_models.synthetic_batch(batch_size, crop, num_classes))
     inputs = distill.data_preprocessor(batch, True)['inputs']
     with torch.no_grad():
         student_logits = student(inputs, mode='tensor')
@@ -120,8 +119,10 @@ def main() -> None:
             loss: loss_and_grad(fn, student_logits, logits)
             for loss, fn in distill.distill_losses.items()
         }
-        row = [f'{name}' + ('' if name == 'float32' else ' autocast'),
-               f'{t:.3f}', bench_utils.mib(peak)]
+        row = [
+            f'{name}' + ('' if name == 'float32' else ' autocast'), f'{t:.3f}',
+            bench_utils.mib(peak)
+        ]
         if reference is None:
             reference = logits, results
             row += ['-', '-']
@@ -129,21 +130,24 @@ def main() -> None:
         else:
             ref_logits, ref_results = reference
             agree = (logits.argmax(1) == ref_logits.argmax(1)).double()
-            row += [f'{rel(logits, ref_logits):.2e}',
-                    f'{100 * agree.mean().item():.2f}%']
+            row += [
+                f'{rel(logits, ref_logits):.2e}',
+                f'{100 * agree.mean().item():.2f}%'
+            ]
             for loss in loss_names:
                 (value, grad), (ref_value, ref_grad) = (results[loss],
                                                         ref_results[loss])
                 row.append(f'{rel(value, ref_value):.1e} / '
                            f'{rel(grad, ref_grad):.1e}')
         rows.append(row)
-    bench_utils.print_table(
-        ['teacher precision', 'forward s', 'peak extra MiB',
-         'logits rel. diff', 'argmax agree'] +
-        [f'{loss} (fp32: value; amp: rel. diff value / grad)'
-         for loss in loss_names], rows,
-        'teacher forward (no grad) by precision, and the distillation '
-        'losses it gives')
+    bench_utils.print_table([
+        'teacher precision', 'forward s', 'peak extra MiB', 'logits rel. diff',
+        'argmax agree'
+    ] + [
+        f'{loss} (fp32: value; amp: rel. diff value / grad)'
+        for loss in loss_names
+    ], rows, 'teacher forward (no grad) by precision, and the distillation '
+                            'losses it gives')
 
 
 if __name__ == '__main__':

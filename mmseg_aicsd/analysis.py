@@ -8,7 +8,6 @@ checkpoint into it with every key checked, and run
 :func:`mmseg.apis.inference_model` while keeping the decode head's logits
 (the maps AICSD's losses see, arXiv 2308.04243 Eq. 1-4).
 """
-import inspect
 import os.path as osp
 from typing import List, Sequence, Tuple
 
@@ -26,62 +25,17 @@ from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 from .engine import register_checkpoint_safe_globals
-from .models.segmentors import DistillEncoderDecoder
+from .utils import (CheckpointMismatchError, is_distill_config,
+                    load_state_dict_strictly, strip_ddp_prefix,
+                    student_model_config, student_state_dict,
+                    teacher_model_config)
 
-DISTILL_TYPE = 'DistillEncoderDecoder'
-# keys of a distillation checkpoint that are not the student's: connectors
-# train beside the student (feature distillation), never used at inference
-NOT_STUDENT = ('distill_connectors.', )
-# weights that inference never uses, so a checkpoint may have or lack them
-# (e.g. a model-zoo teacher trained with an auxiliary head)
-UNUSED_AT_INFERENCE = ('auxiliary_head.', )
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint whose weights do not fit the model's config."""
-
-
-def is_distill_config(cfg: Config) -> bool:
-    """Whether ``cfg.model`` is a ``DistillEncoderDecoder`` (a student and
-    a teacher)."""
-    return cfg.model.get('type') == DISTILL_TYPE
-
-
-def student_model_config(cfg: Config) -> ConfigDict:
-    """The model config of the student of ``cfg``.
-
-    Args:
-        cfg (Config): A full config. Its model is a ``DistillEncoderDecoder``
-            (the student is that model without its teacher and losses, a
-            plain ``EncoderDecoder``) or any other segmentor (returned as it
-            is).
-
-    Returns:
-        ConfigDict: A copy of the model config.
-    """
-    model = cfg.model.copy()
-    if model.get('type') != DISTILL_TYPE:
-        return model
-    own = set(inspect.signature(DistillEncoderDecoder.__init__).parameters)
-    model = ConfigDict({k: v for k, v in model.items()
-                        if k not in own - {'self', 'kwargs'}})
-    model.type = 'EncoderDecoder'
-    return model
-
-
-def teacher_model_config(cfg: Config) -> ConfigDict:
-    """The teacher's model config of a distillation config (``model.
-    teacher``: a dict, a config file or an ``mmseg::`` config).
-
-    Raises:
-        ValueError: If ``cfg.model`` is not a ``DistillEncoderDecoder``.
-    """
-    if not is_distill_config(cfg):
-        raise ValueError(
-            f'the config\'s model is a {cfg.model.get("type")}, not a '
-            f'{DISTILL_TYPE}, so it has no teacher; give a distillation '
-            'config (e.g. configs/aicsd/aicsd_*.py)')
-    return DistillEncoderDecoder.teacher_config(cfg.model.teacher)
+__all__ = [
+    'CheckpointMismatchError', 'is_distill_config', 'student_model_config',
+    'teacher_model_config', 'dataset_metainfo', 'split_data_infos',
+    'split_images', 'load_labels', 'load_weights', 'load_segmentor',
+    'predict_with_logits', 'colour_labels', 'class_indices'
+]
 
 
 def dataset_metainfo(cfg: Config, split: str = 'test') -> dict:
@@ -186,31 +140,17 @@ def load_weights(model: torch.nn.Module, checkpoint: str, what: str) -> dict:
         raise FileNotFoundError(f'{what} {checkpoint!r} does not exist')
     register_checkpoint_safe_globals()  # mmengine's HistoryBuffer etc.
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = loaded.get('state_dict', loaded)
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in state.items() if not k.startswith(NOT_STUDENT)}
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as e:  # raised for shape mismatches
-        raise CheckpointMismatchError(
-            f'{what} {checkpoint!r} does not fit the model config: {e}'
-        ) from e
-    missing = [k for k in result.missing_keys
-               if not k.startswith(UNUSED_AT_INFERENCE)
-               and not k.endswith('num_batches_tracked')]
-    unexpected = [k for k in result.unexpected_keys
-                  if not k.startswith(UNUSED_AT_INFERENCE)]
-    if missing or unexpected:
-        raise CheckpointMismatchError(
-            f'{what} {checkpoint!r} does not match the model config: '
-            f'{len(missing)} missing keys {missing[:3]}, {len(unexpected)} '
-            f'unexpected keys {unexpected[:3]}. Is it a checkpoint of this '
-            'architecture?')
+    state = student_state_dict(
+        strip_ddp_prefix(loaded.get('state_dict', loaded)))
+    load_state_dict_strictly(model, state, f'{what} {checkpoint!r}')
     return loaded.get('meta', {}) if isinstance(loaded, dict) else {}
 
 
-def load_segmentor(cfg: Config, model_cfg: ConfigDict, checkpoint: str,
-                   what: str, device: str = 'cpu') -> torch.nn.Module:
+def load_segmentor(cfg: Config,
+                   model_cfg: ConfigDict,
+                   checkpoint: str,
+                   what: str,
+                   device: str = 'cpu') -> torch.nn.Module:
     """A segmentor ready for :func:`mmseg.apis.inference_model`.
 
     Built by mmseg's :func:`~mmseg.apis.init_model` from ``cfg`` with its
@@ -305,13 +245,13 @@ def colour_labels(labels: np.ndarray, meta: dict) -> np.ndarray:
     """
     # alpha=1: the mask alone (the image only gives the shape)
     visualizer = SegLocalVisualizer(name='mmseg_aicsd.analysis', alpha=1.0)
-    visualizer.dataset_meta = dict(classes=meta['classes'],
-                                   palette=meta['palette'])
+    visualizer.dataset_meta = dict(
+        classes=meta['classes'], palette=meta['palette'])
     blank = np.zeros((*labels.shape, 3), dtype=np.uint8)
     sample = SegDataSample(
         pred_sem_seg=PixelData(data=torch.as_tensor(labels)[None]))
-    visualizer.add_datasample('labels', blank, sample, draw_gt=False,
-                              with_labels=False)
+    visualizer.add_datasample(
+        'labels', blank, sample, draw_gt=False, with_labels=False)
     return visualizer.get_image()
 
 

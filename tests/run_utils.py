@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -14,12 +15,31 @@ from mmseg.registry import MODELS
 
 TESTS = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(TESTS)
-STUDENT = 'configs/deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
+STUDENT = ('configs/deeplabv3plus/'
+           'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py')
 AICSD = 'configs/aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
+# Real CamVid: $CAMVID_ROOT, else ../shared/data/camvid beside the repo.
+CAMVID_ROOT = os.environ.get('CAMVID_ROOT',
+                             osp.join(REPO, '..', 'shared', 'data', 'camvid'))
 
 
-def data_options(root, max_iters, n_train=4, val_interval=2,
-                 ckpt_interval=2):
+@pytest.fixture(scope='session')
+def camvid_root():
+    """Path of the real CamVid data (SegNet layout); skips if absent."""
+    if not osp.isdir(osp.join(CAMVID_ROOT, 'trainannot')):
+        pytest.skip(f'CamVid not found at {CAMVID_ROOT} (set CAMVID_ROOT)')
+    return CAMVID_ROOT
+
+
+def mark_real_data_tests(items):
+    """``pytest_collection_modifyitems`` of the conftests: mark
+    ``real_data`` every test that uses the real CamVid images."""
+    for item in items:
+        if 'camvid_root' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.real_data)
+
+
+def data_options(root, max_iters, n_train=4, val_interval=2, ckpt_interval=2):
     """A few real images, no worker processes, short intervals."""
     opts = [
         f'train_cfg.max_iters={max_iters}',
@@ -42,8 +62,12 @@ def run(*args, check=True, launcher=(sys.executable, )):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [TESTS, REPO] + [p for p in [env.get('PYTHONPATH')] if p])
-    proc = subprocess.run([*launcher, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([*launcher, *args],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     if check:
         assert proc.returncode == 0, \
             proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -2,7 +2,6 @@
 """The benchmarks under ``benchmarks/``: their reference formulations are
 correct, their memory measurement counts what it should, and each script
 runs (``--quick``: tiny shapes, a few seconds)."""
-import importlib
 import os.path as osp
 import subprocess
 import sys
@@ -10,28 +9,20 @@ import sys
 import pytest
 import torch
 
+from benchmarks import bench_utils, icsd_loss
 from mmseg_aicsd.models.losses import ICSDLoss, inter_class_similarity
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BENCH_DIR = osp.join(REPO_ROOT, 'benchmarks')
 
 
 @pytest.fixture(scope='module')
 def bench():
-    """The benchmark modules (scripts, not a package: they import their
-    helpers from their own folder)."""
-    sys.path.insert(0, BENCH_DIR)
-    try:
-        yield {
-            name: importlib.import_module(name)
-            for name in ('icsd_loss', 'bench_utils')
-        }
-    finally:
-        sys.path.remove(BENCH_DIR)
+    """The benchmark modules (``benchmarks`` is a package of the
+    repository, importable from its root)."""
+    return dict(icsd_loss=icsd_loss, bench_utils=bench_utils)
 
 
-@pytest.mark.parametrize('shape', [(2, 5, 6, 7), (1, 19, 4, 9),
-                                   (3, 2, 1, 9)])
+@pytest.mark.parametrize('shape', [(2, 5, 6, 7), (1, 19, 4, 9), (3, 2, 1, 9)])
 @pytest.mark.parametrize('tau', [1.0, 2.5])
 def test_reference_ics_equal_ours(bench, shape, tau):
     torch.manual_seed(0)
@@ -71,16 +62,22 @@ def test_peak_extra_memory_counts_live_tensors(bench):
 def test_scripts_run_quick(tmp_path):
     plot = tmp_path / 'icsd_scaling.png'
     commands = {
-        'icsd_loss.py': ['--plot', str(plot)],
-        'distill_step.py': [],
-        'teacher_precision.py': [],
+        'icsd_loss': ['--plot', str(plot)],
+        'distill_step': [],
+        'teacher_precision': [],
+        'released_icsd_loss': [],
     }
-    # in parallel, one thread each: the three take ~20 s together
+    # in parallel, one thread each: the four take ~20 s together
     procs = {
-        script: subprocess.Popen(
-            [sys.executable,
-             osp.join(BENCH_DIR, script), '--quick', '--threads', '1'] + args,
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        script:
+        subprocess.Popen(
+            [
+                sys.executable, '-m', f'benchmarks.{script}', '--quick',
+                '--threads', '1'
+            ] + args,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True)
         for script, args in commands.items()
     }

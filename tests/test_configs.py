@@ -11,26 +11,32 @@ import pytest
 import torch
 import yaml
 from mmengine.config import Config
-from mmengine.utils import mkdir_or_exist
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmengine.utils import mkdir_or_exist
 
 import mmseg
-from mmengine.structures import PixelData
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
+from mmseg_aicsd.engine.hooks import set_alw_alpha
 from mmseg_aicsd.models.segmentors import DistillEncoderDecoder
 
-CONFIG_DIR = osp.join(osp.dirname(osp.dirname(__file__)), 'configs')
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG_DIR = osp.join(REPO, 'configs')
+# the product's configs, and the studies' (studies/<name>/configs)
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if '_base_' not in p)
+    if '_base_' not in p) + sorted(
+        glob.glob(osp.join(REPO, 'studies', '*', 'configs', '*.py')))
 MMSEG_CONFIGS = osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs')
 
 
 def config_id(path):
-    return osp.relpath(path, CONFIG_DIR)
+    """``kd/kd_...py`` for configs/, ``studies/camvid/configs/...`` else."""
+    inside = osp.commonpath([path, CONFIG_DIR]) == CONFIG_DIR
+    return osp.relpath(path, CONFIG_DIR if inside else REPO)
 
 
 @pytest.fixture(scope='module')
@@ -70,15 +76,18 @@ TABLE_ROWS = {
     'aicsd/kd-released-icsd': ({'loss_icsd', 'loss_kd'}, None),
     'aicsd/aicsd-released': ({'loss_icsd', 'loss_kd'}, 'linear'),
 }
-# rows of the CamVid study only (docs/results/camvid): ALW over N_e = 50
+# rows of the CamVid study only (studies/camvid)
 STUDY_ROWS = {
-    'aicsd/aicsd-ne50': ({'loss_icsd', 'loss_kd'}, 'linear'),
-    'aicsd/aicsd-exp-ne50': ({'loss_icsd', 'loss_kd'}, 'exp'),
-    'aicsd/kd-icsd-lambda0.05': ({'loss_icsd', 'loss_kd'}, None),
-    'aicsd/aicsd-ne50-lambda0.05': ({'loss_icsd', 'loss_kd'}, 'linear'),
-    'aicsd/kd-released-weight': ({'loss_kd'}, None),
-    'aicsd/icsd-released': ({'loss_icsd'}, None),
-    'aicsd/kd-icsd-normalize': ({'loss_icsd', 'loss_kd'}, None),
+    'studies/camvid/configs/aicsd-ne50': ({'loss_icsd', 'loss_kd'}, 'linear'),
+    'studies/camvid/configs/aicsd-exp-ne50': ({'loss_icsd', 'loss_kd'}, 'exp'),
+    'studies/camvid/configs/kd-icsd-lambda0.05': ({'loss_icsd',
+                                                   'loss_kd'}, None),
+    'studies/camvid/configs/aicsd-ne50-lambda0.05': ({'loss_icsd',
+                                                      'loss_kd'}, 'linear'),
+    'studies/camvid/configs/kd-released-weight': ({'loss_kd'}, None),
+    'studies/camvid/configs/icsd-released': ({'loss_icsd'}, None),
+    'studies/camvid/configs/kd-icsd-normalize': ({'loss_icsd',
+                                                  'loss_kd'}, None),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -87,7 +96,7 @@ STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240')
 PAPER_SCHEDULES = (
     'aicsd/aicsd_deeplabv3plus_r18-d8_1xb4-50e_cityscapes-512x1024.py',
-    'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb4-50e_cityscapes-512x1024.py',
+    'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb4-50e_cityscapes-512x1024.py',  # noqa: E501
     'aicsd/aicsd_deeplabv3plus_r18-d8_1xb6-120e_voc12aug-513x513.py',
     'aicsd/aicsd_mobilenet-v2-d8_deeplabv3plus_1xb6-120e_voc12aug-513x513.py')
 
@@ -97,32 +106,78 @@ def expected_row(path):
     name = config_id(path)
     if name == 'aicsd/deeplabv3plus_r18_cityscapes.py':  # the short name
         return TABLE_ROWS['aicsd/aicsd']
-    prefix = name.rsplit('_', 1)[0].split('_deeplabv3plus')[0].split(
-        '_mobilenet')[0]
+    prefix = name.rsplit(
+        '_', 1)[0].split('_deeplabv3plus')[0].split('_mobilenet')[0]
     return TABLE_ROWS.get(prefix, STUDY_ROWS.get(prefix))
 
 
 def test_every_table_row_has_a_config():
     names = {config_id(p) for p in CONFIGS}
-    rows = {f'{row}_{student}.py' for row in TABLE_ROWS for student in
-            STUDENTS}
+    rows = {
+        f'{row}_{student}.py'
+        for row in TABLE_ROWS
+        for student in STUDENTS
+    }
     assert rows <= names, sorted(rows - names)
     assert set(PAPER_SCHEDULES) <= names
     assert 'aicsd/deeplabv3plus_r18_cityscapes.py' in names
 
 
-@pytest.mark.parametrize('row', ['kd-icsd', 'aicsd-ne50'])
-def test_study_lambda_rows_change_only_the_icsd_weight(row):
-    """The CamVid study's calibrated rows are their base rows with ICSD
-    weight 0.05 instead of 1.0, everything else equal."""
-    student = 'deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-    base = Config.fromfile(osp.join(CONFIG_DIR, 'aicsd', f'{row}_{student}'))
-    calibrated = Config.fromfile(
-        osp.join(CONFIG_DIR, 'aicsd', f'{row}-lambda0.05_{student}'))
-    assert base.model.distill_losses.loss_icsd.loss_weight == 1.0
-    assert calibrated.model.distill_losses.loss_icsd.loss_weight == 0.05
-    calibrated.model.distill_losses.loss_icsd.loss_weight = 1.0
-    assert calibrated.to_dict() == base.to_dict()
+# What each method's configs held before they inherited their loss block
+# from configs/_base_/distill/losses/ (issue 21): its distill_losses and
+# custom_hooks, the same for every (student, dataset).
+KD = dict(loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0))
+ICSD = dict(loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0))
+DECODER = 'decode_head.sep_bottleneck'
+LINEAR = [dict(type='ALWHook', schedule='linear')]
+LOSS_BLOCKS = {
+    'kd/kd': (KD, None),
+    'at/at': (dict(
+        loss_at=dict(
+            type='ATLoss', p=2, loss_weight=10000.0, student_feature=DECODER)),
+              None),
+    'sp/sp': (dict(
+        loss_sp=dict(
+            type='SPLoss', loss_weight=3000.0, student_feature=DECODER)),
+              None),
+    'ickd/ickd': (dict(
+        loss_ickd=dict(
+            type='ICKDLoss',
+            loss_weight=2.5,
+            student_feature=DECODER,
+            connector=dict(type='ConvBNConnector'))), None),
+    'cwd/cwd':
+    (dict(loss_cwd=dict(type='CWDLoss', tau=4.0, loss_weight=3.0)), None),
+    'i2ckd/i2ckd': (dict(
+        loss_i2ckd=dict(
+            type='I2CKDLoss',
+            loss_weight=1.0,
+            student_feature=DECODER,
+            connector=dict(type='ConvBNConnector'))), None),
+    'idd/idd': (dict(
+        loss_idd=dict(
+            type='IDDLoss', loss_weight=1.0, student_feature=DECODER)), None),
+    'aicsd/icsd': (ICSD, None),
+    'aicsd/kd-icsd': (dict(ICSD, **KD), None),
+    'aicsd/kd-alw': (KD, LINEAR),
+    'aicsd/aicsd': (dict(ICSD, **KD), LINEAR),
+    'aicsd/aicsd-exp':
+    (dict(ICSD, **KD), [dict(type='ALWHook', schedule='exp', beta=0.985)]),
+}
+
+
+@pytest.mark.parametrize('row,student',
+                         [(r, s) for r in LOSS_BLOCKS for s in STUDENTS])
+def test_inherited_loss_blocks_as_before(row, student):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{row}_{student}.py'))
+    losses, hooks = LOSS_BLOCKS[row]
+    assert cfg.model.distill_losses.to_dict() == losses
+    assert cfg.get('custom_hooks') == hooks
+    # the rest of the model is the distillation base's
+    base = Config.fromfile(
+        osp.join(CONFIG_DIR, '_base_', 'distill', f'{student}.py')).model
+    base.distill_losses = cfg.model.distill_losses
+    assert cfg.model.to_dict() == base.to_dict()
 
 
 @pytest.mark.parametrize('student', STUDENTS)
@@ -143,8 +198,8 @@ def test_released_recipe_weights(student):
     alw = Config.fromfile(
         osp.join(CONFIG_DIR, 'aicsd', f'aicsd-released_{student}.py'))
     alw, cfg = alw.to_dict(), cfg.to_dict()
-    assert alw.pop('custom_hooks') == cfg.pop('custom_hooks', []) + [
-        dict(type='ALWHook', schedule='linear')]
+    assert alw.pop('custom_hooks') == cfg.pop(
+        'custom_hooks', []) + [dict(type='ALWHook', schedule='linear')]
     assert alw == cfg
 
 
@@ -160,8 +215,7 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
     distill = cfg.model.type == 'DistillEncoderDecoder'
     if distill:
         losses_expected, schedule = expected_row(path)
-        hooks = [h for h in cfg.get('custom_hooks', [])
-                 if h.type == 'ALWHook']
+        hooks = [h for h in cfg.get('custom_hooks', []) if h.type == 'ALWHook']
         assert [h.get('schedule', 'linear') for h in hooks] == \
             ([schedule] if schedule else [])
         cfg.model.teacher_ckpt = teacher_ckpts(cfg.model.teacher)
@@ -170,11 +224,11 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
     model.init_weights()
     model.train()
     if distill and hooks:
-        model.set_alw_alpha(0.5)
+        set_alw_alpha(model, 0.5)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     student_before = {
-        k: v.clone() for k, v in model.state_dict().items()
-        if v.is_floating_point()
+        k: v.clone()
+        for k, v in model.state_dict().items() if v.is_floating_point()
     }
     num_classes = model.decode_head.num_classes
     torch.manual_seed(0)
@@ -195,19 +249,20 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
         if distill:
             expected |= losses_expected
         assert {k for k in losses if 'loss' in k} == expected
-        assert all(torch.isfinite(v) for k, v in losses.items()
-                   if 'loss' in k)
+        assert all(torch.isfinite(v) for k, v in losses.items() if 'loss' in k)
     # every trained tensor moved: student and connectors; no teacher key
     state = model.state_dict()
     assert not any(k.startswith('teacher.') for k in state)
-    first_backbone_weight = next(
-        k for k, _ in model.named_parameters() if k.startswith('backbone.'))
+    first_backbone_weight = next(k for k, _ in model.named_parameters()
+                                 if k.startswith('backbone.'))
     for key in ('decode_head.conv_seg.weight', first_backbone_weight):
         assert not torch.equal(state[key], student_before[key]), key
     if distill:
         assert model.teacher.num_classes == num_classes
-        connectors = [k for k in state if k.startswith('distill_connectors.')
-                      and k.endswith('conv.weight')]
+        connectors = [
+            k for k in state if k.startswith('distill_connectors.')
+            and k.endswith('conv.weight')
+        ]
         method = osp.basename(path).split('_')[0]
         assert bool(connectors) == (method in ('ickd', 'i2ckd')), connectors
         for key in connectors:
@@ -218,8 +273,10 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
 
 
 @pytest.mark.parametrize(
-    'path', [p for p in CONFIGS if 'cityscapes' in p and (
-        '/aicsd/aicsd_' in p or '/ickd/' in p)],
+    'path', [
+        p for p in CONFIGS
+        if 'cityscapes' in p and ('/aicsd/aicsd_' in p or '/ickd/' in p)
+    ],
     ids=config_id)
 def test_syncbn_config_on_one_process(path, teacher_ckpts):
     """The stock Cityscapes configs use SyncBN in student and teacher. On
@@ -298,8 +355,8 @@ def make_cityscapes(root):
     for split in ('train', 'val'):
         stem = f'{root}/%s/{split}/aachen/aachen_000000_000019'
         write_image(stem % 'leftImg8bit' + '_leftImg8bit.png', 64, 128, 0)
-        write_label(stem % 'gtFine' + '_gtFine_labelTrainIds.png', 64, 128,
-                    19, 1)
+        write_label(stem % 'gtFine' + '_gtFine_labelTrainIds.png', 64, 128, 19,
+                    1)
 
 
 def make_voc_aug(root):
@@ -326,8 +383,7 @@ def set_data_root(dataset_cfg, old_root, new_root):
 def test_config_datasets_load(path, tmp_path, camvid_root):
     init_default_scope('mmseg')
     cfg = Config.fromfile(path)
-    dataset_type = cfg.train_dataloader.dataset.get(
-        'type', 'PascalVOCDataset')
+    dataset_type = cfg.train_dataloader.dataset.get('type', 'PascalVOCDataset')
     if 'cityscapes' in path:
         make_cityscapes(osp.join(tmp_path, 'data/cityscapes'))
         root, expected_classes = str(tmp_path), 19

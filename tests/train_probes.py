@@ -70,12 +70,17 @@ class ProbeHook(Hook):
         if self.kill_at_iter == runner.iter + 1:
             _sigkill()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         it = str(runner.iter + 1)
-        self.record['alpha'][it] = model.alw_alpha
+        # ALW alpha: the scale ALWHook gives the supervised loss items
+        scales = model.loss_scales
+        self.record['alpha'][it] = None if scales is None else scales[0]
         self.record['lr'][it] = runner.optim_wrapper.get_lr()['lr'][0]
 
     def after_train(self, runner) -> None:
@@ -90,9 +95,9 @@ class ProbeHook(Hook):
             ddp_parameters=synced,
             teacher_grads=any(p.grad is not None
                               for p in model.teacher.parameters()),
-            student_checksum=sum(
-                p.double().sum().item() for n, p in model.named_parameters()
-                if not n.startswith('teacher.')),
+            student_checksum=sum(p.double().sum().item()
+                                 for n, p in model.named_parameters()
+                                 if not n.startswith('teacher.')),
             teacher_checksum=sum(p.double().sum().item()
                                  for p in model.teacher.state_dict().values()
                                  if torch.is_floating_point(p)))

@@ -6,7 +6,8 @@
 # installs torch 2.13.0 (CPU), builds mmcv 2.1.0 with its ops from source (about
 # 19 minutes on 2 cores; pip caches the wheel, so later runs take seconds), then
 # mmsegmentation 1.2.2, mmengine, ftfy, regex and the plugin with its test,
-# benchmark and analysis extras (pytest, hypothesis, matplotlib, pandas,
+# benchmark and analysis extras (pytest, hypothesis, the linters flake8, isort
+# and yapf, matplotlib, pandas,
 # tabulate).
 set -euo pipefail
 

@@ -25,7 +25,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir', help='directory to save painted predictions')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config entries')
     parser.add_argument(
         '--launcher',

@@ -22,8 +22,10 @@ def parse_args() -> argparse.Namespace:
     """Command-line arguments of mmseg's tools/train.py."""
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='where to save logs and models '
-                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--work-dir',
+        help='where to save logs and models '
+        '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--resume',
         action='store_true',
@@ -85,8 +87,10 @@ def main() -> None:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         if cfg.optim_wrapper.type == 'AmpOptimWrapper':
-            print_log('AMP is already enabled in the config.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'AMP is already enabled in the config.',
+                logger='current',
+                level=logging.WARNING)
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -94,8 +98,8 @@ def main() -> None:
     if args.launcher == 'pytorch' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg)
 
-    runner = (RUNNERS.build(cfg)
-              if 'runner_type' in cfg else Runner.from_cfg(cfg))
+    runner = (
+        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg))
     runner.train()
 
 

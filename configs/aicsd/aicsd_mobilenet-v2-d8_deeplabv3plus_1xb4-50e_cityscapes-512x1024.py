@@ -1,24 +1,12 @@
-# AICSD, DeepLabV3+ MobileNetV2-D8 on Cityscapes with the paper's schedule (AICSD
-# Sec. IV-A): one GPU, batch 4, 50 epochs, SGD lr 0.01, cosine annealing,
-# 512x1024 crops. ALW epochs are the loop's epochs (N_e = 50).
-_base_ = './aicsd_mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
-train_dataloader = dict(
-    batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True))
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005))
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=50,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=0,
-        end=50,
-        convert_to_iter_based=True)
+# AICSD, DeepLabV3+ MobileNetV2-D8 on Cityscapes with the paper's schedule (Sec. IV-A).
+# See README.md#configs-the-papers-tables
+_base_ = [
+    './aicsd_mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/schedules/aicsd_cityscapes_1xb4-50e.py'
 ]
-train_cfg = dict(
-    _delete_=True, type='EpochBasedTrainLoop', max_epochs=50, val_interval=5)
-default_hooks = dict(
-    logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=5))
-log_processor = dict(by_epoch=True)
+train_dataloader = {{_base_.aicsd_schedule.train_dataloader}}
+optim_wrapper = {{_base_.aicsd_schedule.optim_wrapper}}
+param_scheduler = {{_base_.aicsd_schedule.param_scheduler}}
+train_cfg = {{_base_.aicsd_schedule.train_cfg}}
+default_hooks = {{_base_.aicsd_schedule.default_hooks}}
+log_processor = {{_base_.aicsd_schedule.log_processor}}

@@ -1,12 +1,7 @@
-# Table IV "ICSD": CE + ICSD (Eq. 4), no KD, no ALW.
-# DeepLabV3+ MobileNetV2-D8 student on Pascal VOC 2012 aug, teacher mmseg's
-# DeepLabV3+ R101-D8 (model zoo, 78.62 mIoU).
-# ICSD weight 1.0: CamVid's calibration at initialisation, not measured
-# on this dataset. On CamVid its gradient grew to 7-17x CE's during
-# training and every run with it ended below the student trained alone
-# (README, "Loss weights"; docs/results/camvid): measure it on a
-# checkpoint partway through a short run before a long one.
-_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb4-40k_voc12aug-512x512.py'
-model = dict(
-    distill_losses=dict(
-        loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0)))
+# ICSD alone, CE + ICSD (AICSD Table IV); DeepLabV3+ MobileNetV2-D8 on Pascal VOC 2012 aug.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/distill/losses/icsd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

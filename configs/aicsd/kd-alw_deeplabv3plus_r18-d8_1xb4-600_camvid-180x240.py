@@ -1,8 +1,8 @@
-# Table IV "KD + ALW": alpha * CE + (1 - alpha) * KD, linear ALW.
-# DeepLabV3+ R18-D8 student on CamVid at 240x180, teacher DeepLabV3+
-# R101-D16-MG124 (train it first with its config; see README).
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-model = dict(
-    distill_losses=dict(
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# KD with linear ALW (AICSD Table IV); DeepLabV3+ R18-D8 on CamVid 240x180.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py',
+    '../_base_/distill/losses/kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})
 custom_hooks = [dict(type='ALWHook', schedule='linear')]

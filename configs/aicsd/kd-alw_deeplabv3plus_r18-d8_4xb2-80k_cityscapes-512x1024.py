@@ -1,8 +1,8 @@
-# Table IV "KD + ALW": alpha * CE + (1 - alpha) * KD, linear ALW.
-# DeepLabV3+ R18-D8 student on Cityscapes (mmseg's stock config, 76.89 mIoU
-# alone), teacher mmseg's DeepLabV3+ R101-D8 (model zoo, 80.97 mIoU).
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-model = dict(
-    distill_losses=dict(
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# KD with linear ALW (AICSD Table IV); DeepLabV3+ R18-D8 on Cityscapes.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})
 custom_hooks = [dict(type='ALWHook', schedule='linear')]

@@ -1,8 +1,8 @@
-# Table IV "KD + ALW": alpha * CE + (1 - alpha) * KD, linear ALW.
-# DeepLabV3+ R18-D8 student on Pascal VOC 2012 aug, teacher mmseg's
-# DeepLabV3+ R101-D8 (model zoo, 78.62 mIoU).
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_4xb4-40k_voc12aug-512x512.py'
-model = dict(
-    distill_losses=dict(
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# KD with linear ALW (AICSD Table IV); DeepLabV3+ R18-D8 on Pascal VOC 2012 aug.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/distill/losses/kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})
 custom_hooks = [dict(type='ALWHook', schedule='linear')]

@@ -1,12 +1,7 @@
-# CE + KD + ICSD, each with its weight and no ALW (AICSD Eq. 5).
-# DeepLabV3+ R18-D8 student on CamVid at 240x180, teacher DeepLabV3+
-# R101-D16-MG124 (train it first with its config; see README).
-# In the seeded CamVid study (docs/results/camvid), every run with ICSD
-# weight 1.0 ended below the student trained alone; the -lambda0.05
-# configs hold a weight calibrated over training, and plain KD
-# (configs/kd) is the row that helped at this budget.
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-model = dict(
-    distill_losses=dict(
-        loss_icsd=dict(type='ICSDLoss', tau=1.0, loss_weight=1.0),
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# CE + KD + ICSD, no ALW (AICSD Eq. 5); DeepLabV3+ R18-D8 on CamVid 240x180.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py',
+    '../_base_/distill/losses/icsd_kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

@@ -1,13 +1,7 @@
-# AT (Zagoruyko & Komodakis 2017; "AD" in the AICSD tables) on the
-# decoder's last feature, CE + AT. Weight 1e4 as CIRKD (no KD added here:
-# the AICSD tables distil each baseline alone).
-# DeepLabV3+ MobileNetV2-D8 student on Cityscapes (mmseg's stock config,
-# 75.2 mIoU alone), teacher mmseg's DeepLabV3+ R101-D8 (model zoo, 80.97 mIoU).
-_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
-model = dict(
-    distill_losses=dict(
-        loss_at=dict(
-            type='ATLoss',
-            p=2,
-            loss_weight=10000.0,
-            student_feature='decode_head.sep_bottleneck')))
+# AT (Zagoruyko & Komodakis 2017) on the decoder feature; DeepLabV3+ MobileNetV2-D8 on Cityscapes.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/at.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

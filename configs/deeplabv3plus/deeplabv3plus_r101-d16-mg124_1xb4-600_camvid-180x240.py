@@ -22,4 +22,3 @@ model = dict(
     decode_head=dict(
         dilations=(1, 6, 12, 18), num_classes=11, norm_cfg=norm_cfg),
     auxiliary_head=dict(num_classes=11, norm_cfg=norm_cfg))
-env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -21,4 +21,3 @@ model = dict(
         norm_cfg=norm_cfg),
     auxiliary_head=dict(
         in_channels=256, channels=64, num_classes=11, norm_cfg=norm_cfg))
-env_cfg = dict(dist_cfg=dict(backend='gloo'))

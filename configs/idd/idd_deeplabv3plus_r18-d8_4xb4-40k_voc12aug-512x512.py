@@ -1,14 +1,7 @@
-# IDD (Zhang et al., IJCAI 2022), inter-class distance term as reconstructed
-# here (README, "I2CKD and IDD"; no position module): distances between the
-# class centres (ground-truth masked means) of the decoder's last feature,
-# each matrix divided by its mean, teacher vs student. No connector: the
-# matrices are K x K at any width. Weight 1: the paper's is unknown.
-# DeepLabV3+ R18-D8 student on Pascal VOC 2012 aug, teacher mmseg's
-# DeepLabV3+ R101-D8 (model zoo, 78.62 mIoU).
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_4xb4-40k_voc12aug-512x512.py'
-model = dict(
-    distill_losses=dict(
-        loss_idd=dict(
-            type='IDDLoss',
-            loss_weight=1.0,
-            student_feature='decode_head.sep_bottleneck')))
+# IDD (Zhang et al. 2022, reconstructed); DeepLabV3+ R18-D8 on Pascal VOC 2012 aug.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/distill/losses/idd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

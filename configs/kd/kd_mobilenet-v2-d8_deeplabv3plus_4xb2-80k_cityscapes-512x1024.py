@@ -1,8 +1,7 @@
-# KD (Hinton et al. 2015) on the logits, pixel-wise (AICSD Eq. 1):
-# CE + KD. Table II/III "+KD" and Table IV "KD".
-# DeepLabV3+ MobileNetV2-D8 student on Cityscapes (mmseg's stock config,
-# 75.2 mIoU alone), teacher mmseg's DeepLabV3+ R101-D8 (model zoo, 80.97 mIoU).
-_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
-model = dict(
-    distill_losses=dict(
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# KD (Hinton et al. 2015) on the logits; DeepLabV3+ MobileNetV2-D8 on Cityscapes.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

@@ -1,8 +1,7 @@
-# KD (Hinton et al. 2015) on the logits, pixel-wise (AICSD Eq. 1):
-# CE + KD. Table II/III "+KD" and Table IV "KD".
-# DeepLabV3+ MobileNetV2-D8 student on Pascal VOC 2012 aug, teacher mmseg's
-# DeepLabV3+ R101-D8 (model zoo, 78.62 mIoU).
-_base_ = '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb4-40k_voc12aug-512x512.py'
-model = dict(
-    distill_losses=dict(
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=1.0)))
+# KD (Hinton et al. 2015) on the logits; DeepLabV3+ MobileNetV2-D8 on Pascal VOC 2012 aug.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/mobilenet-v2-d8_deeplabv3plus_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/distill/losses/kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

@@ -1,11 +1,7 @@
-# SP, similarity-preserving KD (Tung & Mori 2019: B x B batch Gram of
-# the decoder's last feature), CE + SP. Weight 3000 as RepDistiller.
-# DeepLabV3+ R18-D8 student on Cityscapes (mmseg's stock config, 76.89 mIoU
-# alone), teacher mmseg's DeepLabV3+ R101-D8 (model zoo, 80.97 mIoU).
-_base_ = '../_base_/distill/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-model = dict(
-    distill_losses=dict(
-        loss_sp=dict(
-            type='SPLoss',
-            loss_weight=3000.0,
-            student_feature='decode_head.sep_bottleneck')))
+# SP (Tung & Mori 2019) on the decoder feature; DeepLabV3+ R18-D8 on Cityscapes.
+# See README.md#configs-the-papers-tables
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/sp.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

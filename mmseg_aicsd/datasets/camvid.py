@@ -35,10 +35,9 @@ class CamVidDataset(BaseSegDataset):
     METAINFO = dict(
         classes=('sky', 'building', 'pole', 'road', 'pavement', 'tree',
                  'signsymbol', 'fence', 'car', 'pedestrian', 'bicyclist'),
-        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128],
-                 [128, 64, 128], [60, 40, 222], [128, 128, 0],
-                 [192, 128, 128], [64, 64, 128], [64, 0, 128],
-                 [64, 64, 0], [0, 128, 192]])
+        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128],
+                 [60, 40, 222], [128, 128, 0], [192, 128, 128], [64, 64, 128],
+                 [64, 0, 128], [64, 64, 0], [0, 128, 192]])
     VOID_INDEX = 11
 
     def __init__(self,
@@ -65,9 +64,10 @@ class CamVidDataset(BaseSegDataset):
         return data_list
 
     @classmethod
-    def get_label_map(cls,
-                      new_classes: Optional[Sequence] = None
-                      ) -> Optional[Dict[int, int]]:
+    def get_label_map(
+            cls,
+            new_classes: Optional[Sequence] = None
+    ) -> Optional[Dict[int, int]]:
         """Label map of :class:`BaseSegDataset`, with void (11) -> 255."""
         label_map = super().get_label_map(new_classes) or {}
         return {cls.VOID_INDEX: 255, **label_map}

@@ -44,7 +44,8 @@ def _numpy_globals() -> list:
         from numpy.core import multiarray
     dtype_classes = {type(np.dtype(t)) for t in np.typecodes['All']}
     return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype
-            ] + sorted(dtype_classes, key=str)
+            ] + sorted(
+                dtype_classes, key=str)
 
 
 def register_checkpoint_safe_globals() -> None:

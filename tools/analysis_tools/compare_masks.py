@@ -48,8 +48,8 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 from mmseg.apis import inference_model  # noqa: E402
 from mmseg.registry import DATASETS, TRANSFORMS  # noqa: E402
-from mmseg_aicsd.analysis import (CheckpointMismatchError,  # noqa: E402
-                                  colour_labels, dataset_metainfo,
+from mmseg_aicsd.analysis import CheckpointMismatchError  # noqa: E402
+from mmseg_aicsd.analysis import (colour_labels, dataset_metainfo,
                                   is_distill_config, load_segmentor,
                                   student_model_config, teacher_model_config)
 
@@ -63,14 +63,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.split('\n')[1:]))
-    parser.add_argument('config', help='the models\' config (for a '
-                        'distillation config: its student)')
-    parser.add_argument('checkpoints', nargs='+', metavar='CKPT',
-                        help='checkpoints of the config\'s model')
-    parser.add_argument('--img', nargs='+', required=True,
-                        help='images, one row each')
     parser.add_argument(
-        '--labels', nargs='+',
+        'config',
+        help='the models\' config (for a '
+        'distillation config: its student)')
+    parser.add_argument(
+        'checkpoints',
+        nargs='+',
+        metavar='CKPT',
+        help='checkpoints of the config\'s model')
+    parser.add_argument(
+        '--img', nargs='+', required=True, help='images, one row each')
+    parser.add_argument(
+        '--labels',
+        nargs='+',
         help='a name per CKPT; default: the checkpoint\'s folder name')
     parser.add_argument(
         '--teacher-ckpt',
@@ -81,7 +87,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config entries, e.g. '
         'val_dataloader.dataset.data_root=...')
     return parser.parse_args(argv)
@@ -147,8 +155,10 @@ def mask_panels(image: np.ndarray, gt: Optional[np.ndarray],
         dict[str, ndarray | None]: ``image``, ``ground truth`` (None without
         a label map) and one (H, W, 3) uint8 RGB panel per model.
     """
-    panels = {'image': image,
-              'ground truth': None if gt is None else colour_labels(gt, meta)}
+    panels = {
+        'image': image,
+        'ground truth': None if gt is None else colour_labels(gt, meta)
+    }
     for name, labels in predictions.items():
         panels[name] = colour_labels(labels, meta)
     return panels
@@ -168,7 +178,9 @@ def plot_masks(rows: Dict[str, Dict[str, Optional[np.ndarray]]],
     names = list(next(iter(rows.values())))
     n_rows, n_cols = len(rows), len(names)
     fig, axes = plt.subplots(
-        n_rows, n_cols, squeeze=False,
+        n_rows,
+        n_cols,
+        squeeze=False,
         figsize=(n_cols * PANEL[0], n_rows * PANEL[1] + LEGEND_HEIGHT),
         layout='constrained')
     for row, (image_name, panels) in enumerate(rows.items()):
@@ -177,21 +189,31 @@ def plot_masks(rows: Dict[str, Dict[str, Optional[np.ndarray]]],
             ax.set_xticks([])
             ax.set_yticks([])
             if panels[name] is None:
-                ax.text(0.5, 0.5, 'no label map', ha='center', va='center',
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    'no label map',
+                    ha='center',
+                    va='center',
+                    transform=ax.transAxes)
             else:
                 ax.imshow(panels[name])
             if row == 0:
                 ax.set_title('\n'.join(textwrap.wrap(name, 28)), fontsize=10)
             if col == 0:
                 ax.set_ylabel(image_name, fontsize=8)
-    handles = [Patch(facecolor=np.array(c) / 255, edgecolor='0.5', label=n)
-               for n, c in zip(meta['classes'], meta['palette'])]
+    handles = [
+        Patch(facecolor=np.array(c) / 255, edgecolor='0.5', label=n)
+        for n, c in zip(meta['classes'], meta['palette'])
+    ]
     handles.append(Patch(facecolor='black', label='void'))
     # about 1.2 inches per entry, as many rows as that needs
-    fig.legend(handles=handles, loc='outside lower center',
-               ncol=min(len(handles), int(n_cols * PANEL[0] / 1.2)),
-               fontsize=8, frameon=False)
+    fig.legend(
+        handles=handles,
+        loc='outside lower center',
+        ncol=min(len(handles), int(n_cols * PANEL[0] / 1.2)),
+        fontsize=8,
+        frameon=False)
     return fig
 
 
@@ -210,31 +232,35 @@ def run(args: argparse.Namespace) -> Dict[str, dict]:
     if args.labels and len(args.labels) != len(args.checkpoints):
         raise ValueError(f'{len(args.labels)} --labels for '
                          f'{len(args.checkpoints)} checkpoints')
-    for path in [*args.img, *args.checkpoints,
-                 *([args.teacher_ckpt] if args.teacher_ckpt else [])]:
+    for path in [
+            *args.img, *args.checkpoints,
+            *([args.teacher_ckpt] if args.teacher_ckpt else [])
+    ]:
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path!r} does not exist')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    labels = args.labels or [osp.basename(osp.dirname(osp.abspath(p)))
-                             for p in args.checkpoints]
+    labels = args.labels or [
+        osp.basename(osp.dirname(osp.abspath(p))) for p in args.checkpoints
+    ]
     if len(set(labels)) != len(labels):
-        labels = [f'{label} {osp.basename(p)}'
-                  for label, p in zip(labels, args.checkpoints)]
+        labels = [
+            f'{label} {osp.basename(p)}'
+            for label, p in zip(labels, args.checkpoints)
+        ]
     specs = []
     if args.teacher_ckpt:
-        specs.append(('teacher', teacher_model_config(cfg),
-                      args.teacher_ckpt))
+        specs.append(('teacher', teacher_model_config(cfg), args.teacher_ckpt))
     student = student_model_config(cfg)
     what = 'student' if is_distill_config(cfg) else 'model'
     specs += [(label, student, ckpt)
               for label, ckpt in zip(labels, args.checkpoints)]
     models = {
-        name: load_segmentor(cfg, model_cfg, ckpt,
-                             f'{name} checkpoint ({what} of the config)'
-                             if name != 'teacher' else 'teacher checkpoint',
-                             args.device)
+        name:
+        load_segmentor(
+            cfg, model_cfg, ckpt, f'{name} checkpoint ({what} of the config)'
+            if name != 'teacher' else 'teacher checkpoint', args.device)
         for name, model_cfg, ckpt in specs
     }
     meta = dataset_metainfo(cfg)
@@ -244,14 +270,17 @@ def run(args: argparse.Namespace) -> Dict[str, dict]:
         image = mmcv.imread(path, channel_order='rgb')
         gt = load_label_map(infos[path]) if path in infos else None
         predictions = {
-            name: inference_model(model, path).pred_sem_seg.data[0].cpu()
-            .numpy() for name, model in models.items()
+            name: inference_model(model,
+                                  path).pred_sem_seg.data[0].cpu().numpy()
+            for name, model in models.items()
         }
         rows[osp.basename(path)] = mask_panels(image, gt, predictions, meta)
     missing: List[str] = [p for p in args.img if p not in infos]
     if missing:
-        print(f'compare_masks: no label map in the config\'s datasets for '
-              f'{missing}', file=sys.stderr)
+        print(
+            f'compare_masks: no label map in the config\'s datasets for '
+            f'{missing}',
+            file=sys.stderr)
     fig = plot_masks(rows, meta)
     fig.savefig(args.out, dpi=args.dpi, pil_kwargs=dict(optimize=True))
     plt.close(fig)

@@ -7,11 +7,10 @@ into the student logits, over a few training batches, with the configured
 ``loss_weight``s and ALW off. The student is as ``init_weights`` leaves it
 (the start of training), or, with ``--checkpoint``, as a training checkpoint
 of the same config left it (a point later in training); the teacher is
-always ``teacher_ckpt``'s. The project's rule (docs in the README): choose
-the ICSD ``loss_weight`` so that its gradient norm is 0.1x-1x that of CE,
-checked on a checkpoint from partway through training as well as at the
-start (on CamVid, ICSD's ratio to CE grew from 0.49 at the start to 7-17
-by iteration 300).
+always ``teacher_ckpt``'s. The project's rule (README, "Loss weights"):
+choose the ICSD ``loss_weight`` so that its gradient norm is 0.1x-1x that
+of CE, checked on a checkpoint from partway through training as well as at
+the start (the README says how far the ratio moved on CamVid).
 ``--per-class`` adds each loss's gradient norm per class channel of the
 logits, which shows which classes a term pushes hardest.
 
@@ -31,6 +30,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
 from mmseg.registry import MODELS
+from mmseg_aicsd.models.distillers import LOGITS
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,10 +44,13 @@ def parse_args() -> argparse.Namespace:
         help='a training checkpoint of this config whose student weights to '
         'measure (default: the student at initialisation)')
     parser.add_argument(
-        '--per-class', action='store_true',
+        '--per-class',
+        action='store_true',
         help='also print the gradient norm per class channel')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config entries')
     return parser.parse_args()
 
@@ -64,16 +67,15 @@ def logit_grad_norms(model, data_batch) -> dict:
     """
     data = model.data_preprocessor(data_batch, training=True)
     inputs, samples = data['inputs'], data['data_samples']
-    with torch.no_grad():
-        feats = model.extract_feat(inputs)
-        teacher_logits = model.teacher(inputs, mode='tensor')
-    logits = model.decode_head.forward(feats).detach().requires_grad_()
+    with torch.no_grad():  # the forward of training, teacher_dtype included
+        _, logits, teacher_logits = model.distill_forward(inputs)
+    logits = logits.detach().requires_grad_()
     losses = {
         'decode.loss_ce':
         model.decode_head.loss_by_feat(logits, samples)['loss_ce']
     }
     for name, loss_fn in model.distill_losses.items():
-        if model.distill_maps[name] == ('logits', 'logits'):
+        if model.distill_maps[name] == (LOGITS, LOGITS):
             losses[name] = loss_fn(logits, teacher_logits)
     norms = {}
     for name, loss in losses.items():
@@ -97,8 +99,12 @@ def build_model(cfg: Config, checkpoint: str = None):
     model.init_weights()
     if checkpoint:
         # the model's load pre-hook keeps the teacher's weights
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=True,
+            logger='silent')
     return model.train()
 
 
@@ -135,12 +141,12 @@ def main() -> None:
           f'{args.checkpoint or "at initialisation"})')
     if args.per_class:
         classes = loader.dataset.metainfo['classes']
-        print(f'\n{"|grad| per class":<16}' +
-              ''.join(f'{n:>16}' for n in names))
+        print(f'\n{"|grad| per class":<16}' + ''.join(f'{n:>16}'
+                                                      for n in names))
         for c, cls in enumerate(classes):
-            print(f'{cls:<16}' + ''.join(
-                f'{np.mean([r[n][2][c] for r in rows]):>16.4g}'
-                for n in names))
+            print(f'{cls:<16}' +
+                  ''.join(f'{np.mean([r[n][2][c] for r in rows]):>16.4g}'
+                          for n in names))
     features = [n for n in model.distill_losses if n not in names]
     if features:
         print(f'not shown: {features}, which distil feature maps and send '

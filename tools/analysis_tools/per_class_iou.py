@@ -3,12 +3,13 @@
 
 As Fig. 3 of the AICSD paper (Mansourian et al., arXiv 2308.04243): one
 group of bars per class, one bar per method (baseline, KD, AICSD, ...).
-The runs are read exactly as ``results_table.py`` reads them (its
-``read_any``): each work dir's *last* validation, its per-class table from
-the log; a run summary (``RUN.json``, e.g. ``docs/results/camvid/runs/``)
-in place of a work dir is that row as saved. Runs of the same config are
-seeds: the bar is their mean, with a +-1 std error bar (n - 1). The per-class IoU are also printed as a
-Markdown table (classes x methods).
+The runs are read exactly as ``results_table.py`` reads them
+(:func:`mmseg_aicsd.utils.results.read_any`): each work dir's *last*
+validation, its per-class table from the log; a run summary (``RUN.json``,
+e.g. ``studies/camvid/runs/``) in place of a work dir is that row as saved.
+Runs of the same config are seeds: the bar is their mean, with a +-1 std
+error bar (n - 1). The per-class IoU are also printed as a Markdown table
+(classes x methods).
 
 Example::
 
@@ -19,7 +20,6 @@ Example::
         --labels baseline KD AICSD --out per_class_iou.png
 """
 import argparse
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
@@ -31,9 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-# results_table.py lies beside this script
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from results_table import RunError, read_any  # noqa: E402
+from mmseg_aicsd.utils.results import RunError, read_any  # noqa: E402
 
 IOU = 'IoU.'  # prefix of the per-class columns of read_run's rows
 
@@ -45,11 +43,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.split('\n')[1:]))
     parser.add_argument(
-        'work_dirs', nargs='+', metavar='RUN',
+        'work_dirs',
+        nargs='+',
+        metavar='RUN',
         help='work dirs of finished tools/train.py runs, or run summaries '
         '(RUN.json); several of one config are seeds of it')
     parser.add_argument(
-        '--labels', nargs='+',
+        '--labels',
+        nargs='+',
         help='a name per config, in the order the configs first appear; '
         'default: the method name of results_table.py')
     parser.add_argument('--out', required=True, help='output PNG')
@@ -75,7 +76,8 @@ def per_class_iou(work_dirs: Sequence[str],
         label.
 
     Raises:
-        RunError: If a work dir cannot be read (see ``results_table``) or
+        RunError: If a work dir cannot be read (see
+            :mod:`mmseg_aicsd.utils.results`) or
             its log has no per-class table; if the runs' class names
             differ; if ``labels`` has the wrong length.
     """
@@ -116,8 +118,8 @@ def per_class_iou(work_dirs: Sequence[str],
     return mean, std, miou, count
 
 
-def plot_per_class_iou(mean: pd.DataFrame, std: pd.DataFrame,
-                       miou: pd.Series, count: pd.Series) -> Figure:
+def plot_per_class_iou(mean: pd.DataFrame, std: pd.DataFrame, miou: pd.Series,
+                       count: pd.Series) -> Figure:
     """Grouped bar chart of :func:`per_class_iou`'s tables.
 
     Returns:
@@ -135,11 +137,15 @@ def plot_per_class_iou(mean: pd.DataFrame, std: pd.DataFrame,
     for i, name in enumerate(mean.columns):
         runs = '' if count[name] == 1 else f', {count[name]} runs'
         errors = std[name].to_numpy() if count[name] > 1 else None
-        ax.bar(x + (i - (n_methods - 1) / 2) * width, mean[name].to_numpy(),
-               width, yerr=errors, capsize=2,
-               label=f'{name} (mIoU {miou[name]:.2f}{runs})')
-    ax.set_xticks(x, mean.index, rotation=30, ha='right',
-                  rotation_mode='anchor')
+        ax.bar(
+            x + (i - (n_methods - 1) / 2) * width,
+            mean[name].to_numpy(),
+            width,
+            yerr=errors,
+            capsize=2,
+            label=f'{name} (mIoU {miou[name]:.2f}{runs})')
+    ax.set_xticks(
+        x, mean.index, rotation=30, ha='right', rotation_mode='anchor')
     ax.set_xlim(-0.6, n_classes - 0.4)
     ax.set_ylabel('IoU (%)')
     top = np.nanmax(mean.to_numpy() + np.nan_to_num(std.to_numpy()))
@@ -147,8 +153,7 @@ def plot_per_class_iou(mean: pd.DataFrame, std: pd.DataFrame,
     ax.grid(axis='y', alpha=0.3)
     ax.set_axisbelow(True)
     ax.set_title('Per-class IoU at the last validation of each run')
-    ax.legend(loc='upper right', fontsize=8,
-              ncol=max(1, min(n_methods, 3)))
+    ax.legend(loc='upper right', fontsize=8, ncol=max(1, min(n_methods, 3)))
     return fig
 
 
@@ -164,9 +169,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if count[name] > 1:
             table[name] += std[name].map(' ± {:.2f}'.format)
     table.loc['mIoU'] = [f'{miou[n]:.2f}' for n in mean.columns]
-    print(table.rename_axis('class').to_markdown(
-        disable_numparse=True,
-        colalign=['left'] + ['right'] * len(mean.columns)))
+    print(
+        table.rename_axis('class').to_markdown(
+            disable_numparse=True,
+            colalign=['left'] + ['right'] * len(mean.columns)))
     fig = plot_per_class_iou(mean, std, miou, count)
     fig.savefig(args.out, dpi=args.dpi)
     plt.close(fig)

@@ -9,7 +9,8 @@ the validation ``mIoU`` (with ``teacher/mIoU`` dashed in the same panel
 where ``TeacherEvalHook`` logged it).
 
 The records are mmengine's ``<timestamp>/vis_data/scalars.json`` of each
-work dir, read by ``results_table.py``'s ``read_records``, which merges the
+work dir, read by :func:`mmseg_aicsd.utils.results.read_records`, which
+merges the
 timestamp folders of a resumed run. mmseg's own
 ``tools/analysis_tools/analyze_logs.py`` (in the pip package under
 ``mmseg/.mim/tools``) takes one JSON file per run (a resumed run's
@@ -40,9 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-# results_table.py lies beside this script
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from results_table import RunError, read_records  # noqa: E402
+from mmseg_aicsd.utils.results import RunError, read_records  # noqa: E402
 
 # per-record bookkeeping, not curves
 NOT_CURVES = ('iter', 'step', 'epoch', 'lr', 'base_lr', 'time', 'data_time',
@@ -58,14 +57,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.split('\n')[1:]))
-    parser.add_argument('work_dirs', nargs='+', metavar='WORK_DIR',
-                        help='work dirs of tools/train.py runs')
     parser.add_argument(
-        '--keys', nargs='+',
+        'work_dirs',
+        nargs='+',
+        metavar='WORK_DIR',
+        help='work dirs of tools/train.py runs')
+    parser.add_argument(
+        '--keys',
+        nargs='+',
         help='keys of scalars.json to plot, one panel each; default: the '
         'loss terms, alw_alpha and mIoU')
-    parser.add_argument('--labels', nargs='+',
-                        help='a legend label per work dir')
+    parser.add_argument(
+        '--labels', nargs='+', help='a legend label per work dir')
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--dpi', type=int, default=100)
     return parser.parse_args(argv)
@@ -103,8 +106,9 @@ def default_keys(runs: Sequence[Dict[str, tuple]]) -> List[str]:
     """The loss terms (total ``loss`` first), ``alw_alpha`` and ``mIoU``
     that at least one run logged."""
     logged = list(dict.fromkeys(k for run in runs for k in run))
-    losses = [k for k in logged if k == 'loss' or
-              k.split('.')[-1].startswith('loss')]
+    losses = [
+        k for k in logged if k == 'loss' or k.split('.')[-1].startswith('loss')
+    ]
     losses.sort(key=lambda k: k != 'loss')
     return losses + [k for k in ('alw_alpha', 'mIoU') if k in logged]
 
@@ -125,11 +129,14 @@ def plot_curves(runs: Dict[str, Dict[str, tuple]],
     n_cols = min(len(keys), COLUMNS)
     n_rows = math.ceil(len(keys) / COLUMNS)
     fig, axes = plt.subplots(
-        n_rows, n_cols, squeeze=False,
+        n_rows,
+        n_cols,
+        squeeze=False,
         figsize=(n_cols * PANEL[0], n_rows * PANEL[1] + 0.5),
         layout='constrained')
-    colours = dict(zip(runs, plt.rcParams['axes.prop_cycle'].by_key()
-                       ['color'] * len(runs)))
+    colours = dict(
+        zip(runs,
+            plt.rcParams['axes.prop_cycle'].by_key()['color'] * len(runs)))
     for ax, key in zip(axes.flat, keys):
         for label, curves in runs.items():
             if key not in curves:
@@ -137,13 +144,22 @@ def plot_curves(runs: Dict[str, Dict[str, tuple]],
             xs, ys = curves[key]
             val = key in VAL_KEYS or key.startswith('teacher/')
             # markers where points are few (validations, short runs)
-            ax.plot(xs, ys, color=colours[label], label=label,
-                    marker='o' if val or len(xs) < 20 else None,
-                    markersize=3, linewidth=1.5 if val else 1.0)
+            ax.plot(
+                xs,
+                ys,
+                color=colours[label],
+                label=label,
+                marker='o' if val or len(xs) < 20 else None,
+                markersize=3,
+                linewidth=1.5 if val else 1.0)
             if key == 'mIoU' and 'teacher/mIoU' in curves:
-                ax.plot(*curves['teacher/mIoU'], color=colours[label],
-                        linestyle='--', marker='x', markersize=4,
-                        label=f'{label}: teacher')
+                ax.plot(
+                    *curves['teacher/mIoU'],
+                    color=colours[label],
+                    linestyle='--',
+                    marker='x',
+                    markersize=4,
+                    label=f'{label}: teacher')
         ax.set_title(key, fontsize=10)
         ax.set_xlabel('iteration', fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -153,12 +169,19 @@ def plot_curves(runs: Dict[str, Dict[str, tuple]],
             ax.legend(fontsize=7)
     for ax in axes.flat[len(keys):]:
         ax.set_visible(False)
-    fig.suptitle('Training curves (logged values: the losses as weighted '
-                 'in the optimised sum)', fontsize=11)
-    handles = [plt.Line2D([], [], color=colours[label], label=label)
-               for label in runs]
-    fig.legend(handles=handles, loc='outside lower center',
-               ncol=min(len(runs), 4), fontsize=9, frameon=False)
+    fig.suptitle(
+        'Training curves (logged values: the losses as weighted '
+        'in the optimised sum)',
+        fontsize=11)
+    handles = [
+        plt.Line2D([], [], color=colours[label], label=label) for label in runs
+    ]
+    fig.legend(
+        handles=handles,
+        loc='outside lower center',
+        ncol=min(len(runs), 4),
+        fontsize=9,
+        frameon=False)
     return fig
 
 
@@ -168,11 +191,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.labels and len(args.labels) != len(args.work_dirs):
         sys.exit(f'plot_curves: {len(args.labels)} --labels for '
                  f'{len(args.work_dirs)} work dirs')
-    labels = args.labels or [osp.basename(osp.normpath(d))
-                             for d in args.work_dirs]
+    labels = args.labels or [
+        osp.basename(osp.normpath(d)) for d in args.work_dirs
+    ]
     try:
-        runs = {label: read_curves(d)
-                for label, d in zip(labels, args.work_dirs)}
+        runs = {
+            label: read_curves(d)
+            for label, d in zip(labels, args.work_dirs)
+        }
     except RunError as e:
         sys.exit(f'plot_curves: {e}')
     keys = args.keys or default_keys(list(runs.values()))

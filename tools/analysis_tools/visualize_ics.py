@@ -59,8 +59,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
-from mmseg_aicsd.analysis import (CheckpointMismatchError,  # noqa: E402
-                                  class_indices, colour_labels,
+from mmseg_aicsd.analysis import CheckpointMismatchError  # noqa: E402
+from mmseg_aicsd.analysis import (class_indices, colour_labels,
                                   dataset_metainfo, is_distill_config,
                                   load_labels, load_segmentor,
                                   predict_with_logits, split_data_infos,
@@ -82,29 +82,36 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.split('\n')[1:]))
-    parser.add_argument('config', help='a distillation config '
-                        '(DistillEncoderDecoder with a teacher)')
+    parser.add_argument(
+        'config',
+        help='a distillation config '
+        '(DistillEncoderDecoder with a teacher)')
     parser.add_argument(
         '--teacher-ckpt',
         help="teacher weights; default: the config's model.teacher_ckpt")
     parser.add_argument(
-        '--student-ckpt', required=True,
+        '--student-ckpt',
+        required=True,
         help='the distilled student (a checkpoint of the distillation run)')
     parser.add_argument(
         '--baseline-ckpt', help='the student trained alone (optional)')
     parser.add_argument('--img', required=True, help='the image to show')
     parser.add_argument(
-        '--classes', nargs='+', metavar='NAME',
+        '--classes',
+        nargs='+',
+        metavar='NAME',
         help='classes whose intra-class distributions are shown; default: '
         f'the {DEFAULT_NUM_CLASSES} with most pixels in the teacher\'s '
         'prediction')
     parser.add_argument(
-        '--split', choices=['train', 'val', 'test'],
+        '--split',
+        choices=['train', 'val', 'test'],
         help='also print the distances over this split of the config\'s '
         'dataset (mean +- std); limit it with --cfg-options '
         '<split>_dataloader.dataset.indices=N')
     parser.add_argument(
-        '--tau', type=float,
+        '--tau',
+        type=float,
         help='softmax temperature; default: the tau of the config\'s '
         'ICSDLoss, else 1')
     parser.add_argument('--out', required=True, help='output PNG')
@@ -112,7 +119,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config entries, e.g. '
         'val_dataloader.dataset.data_root=...')
     return parser.parse_args(argv)
@@ -152,8 +161,7 @@ def ics_distances(teacher_logits: torch.Tensor,
     for name, logits in student_logits.items():
         logits, _ = match_logits(logits, teacher_logits)
         ics[name] = inter_class_similarity(logits, tau)
-        distances[name] = torch.linalg.matrix_norm(ics['teacher'] -
-                                                   ics[name])
+        distances[name] = torch.linalg.matrix_norm(ics['teacher'] - ics[name])
     return ics, distances
 
 
@@ -177,10 +185,11 @@ def intra_class_distributions(logits: torch.Tensor,
     return torch.softmax(flat, dim=-1).view(logits.shape)
 
 
-def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
-             distances: Dict[str, float], maps: Dict[str, np.ndarray],
-             predictions: Dict[str, np.ndarray], meta: dict,
-             shown: Sequence[int], title: str) -> Figure:
+def plot_ics(image: np.ndarray, ics: Dict[str,
+                                          np.ndarray], distances: Dict[str,
+                                                                       float],
+             maps: Dict[str, np.ndarray], predictions: Dict[str, np.ndarray],
+             meta: dict, shown: Sequence[int], title: str) -> Figure:
     """The figure: the image and the ICS heatmaps on top; below, one row per
     model with its prediction and its intra-class distributions.
 
@@ -207,8 +216,8 @@ def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
     n, k = len(names), len(shown)
     width = max(PANEL * (n + 1) + 1.6, 3.0 * (k + 1) + 0.6)
     rows_height = ROW * n + 0.9
-    fig = plt.figure(figsize=(width, TOP + rows_height + 0.5),
-                     layout='constrained')
+    fig = plt.figure(
+        figsize=(width, TOP + rows_height + 0.5), layout='constrained')
     top, bottom = fig.subfigures(2, 1, height_ratios=[TOP, rows_height])
     top.suptitle(title, fontsize=12)  # fig.suptitle would overlap it
 
@@ -227,15 +236,19 @@ def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
         if name != 'teacher':
             head += f'\n$\\|ICS_T - ICS\\|_F$ = {distances[name]:.3g}'
         ax.set_title(head, fontsize=10)
-        ax.set_xticks(range(len(classes)), classes, rotation=60,
-                      ha='right', rotation_mode='anchor', fontsize=8)
-        ax.set_yticks(range(len(classes)), classes if i == 0 else [],
-                      fontsize=8)
+        ax.set_xticks(
+            range(len(classes)),
+            classes,
+            rotation=60,
+            ha='right',
+            rotation_mode='anchor',
+            fontsize=8)
+        ax.set_yticks(
+            range(len(classes)), classes if i == 0 else [], fontsize=8)
         ax.set_xlabel('class j', fontsize=8)
         if i == 0:
             ax.set_ylabel('class i', fontsize=8)
-    top.colorbar(im, cax=cbar_ax,
-                 label='ICS(i, j) = KL($G_i$ || $G_j$), nats')
+    top.colorbar(im, cax=cbar_ax, label='ICS(i, j) = KL($G_i$ || $G_j$), nats')
 
     # per model: prediction, then G_i of each shown class as multiples of
     # the uniform distribution (1 = spread evenly), one scale per class
@@ -248,21 +261,37 @@ def plot_ics(image: np.ndarray, ics: Dict[str, np.ndarray],
         scaled = [maps[name][c] * maps[name][c].size for name in names]
         top_value = max(float(m.max()) for m in scaled)
         for row, name in enumerate(names):
-            im = axes[row, col].imshow(scaled[row], cmap='inferno', vmin=0,
-                                       vmax=top_value,
-                                       interpolation='nearest')
+            im = axes[row, col].imshow(
+                scaled[row],
+                cmap='inferno',
+                vmin=0,
+                vmax=top_value,
+                interpolation='nearest')
         axes[0, col].set_title(f'$G_i$, i = {classes[c]}', fontsize=10)
-        bottom.colorbar(im, ax=axes[:, col], location='bottom', shrink=0.8,
-                        aspect=25, label='$G_i$ x N (1 = uniform)')
+        bottom.colorbar(
+            im,
+            ax=axes[:, col],
+            location='bottom',
+            shrink=0.8,
+            aspect=25,
+            label='$G_i$ x N (1 = uniform)')
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    bottom.suptitle('intra-class distributions $G_i$: softmax over the N '
-                    'positions of class i\'s logits (Eq. 2)', fontsize=10)
-    handles = [Patch(facecolor=np.array(c) / 255, edgecolor='0.5', label=n)
-               for n, c in zip(classes, meta['palette'])]
-    fig.legend(handles=handles, loc='outside lower center',
-               ncol=min(len(handles), 11), fontsize=8, frameon=False)
+    bottom.suptitle(
+        'intra-class distributions $G_i$: softmax over the N '
+        'positions of class i\'s logits (Eq. 2)',
+        fontsize=10)
+    handles = [
+        Patch(facecolor=np.array(c) / 255, edgecolor='0.5', label=n)
+        for n, c in zip(classes, meta['palette'])
+    ]
+    fig.legend(
+        handles=handles,
+        loc='outside lower center',
+        ncol=min(len(handles), 11),
+        fontsize=8,
+        frameon=False)
     return fig
 
 
@@ -293,8 +322,8 @@ def run(args: argparse.Namespace) -> None:
     specs = [('teacher', teacher_model_config(cfg), teacher_ckpt),
              ('student', student_model_config(cfg), args.student_ckpt)]
     if args.baseline_ckpt:
-        specs.append(('baseline', student_model_config(cfg),
-                      args.baseline_ckpt))
+        specs.append(
+            ('baseline', student_model_config(cfg), args.baseline_ckpt))
     for name, _, ckpt in specs:  # all files first, before any model build
         if not osp.isfile(ckpt):
             raise FileNotFoundError(f'{name} checkpoint {ckpt!r} does not '
@@ -304,8 +333,8 @@ def run(args: argparse.Namespace) -> None:
     if args.classes:  # before the models are built
         shown = class_indices(args.classes, classes)
     models = {
-        name: load_segmentor(cfg, model_cfg, ckpt, f'{name} checkpoint',
-                             args.device)
+        name:
+        load_segmentor(cfg, model_cfg, ckpt, f'{name} checkpoint', args.device)
         for name, model_cfg, ckpt in specs
     }
 
@@ -320,8 +349,9 @@ def run(args: argparse.Namespace) -> None:
         order = counts.argsort(descending=True, stable=True)
         shown = order[:DEFAULT_NUM_CLASSES].tolist()
     students = [n for n in models if n != 'teacher']
-    ics, distances = ics_distances(
-        logits['teacher'], {n: logits[n] for n in students}, tau)
+    ics, distances = ics_distances(logits['teacher'],
+                                   {n: logits[n]
+                                    for n in students}, tau)
 
     size = 'x'.join(map(str, logits['teacher'].shape[2:]))
     print('Frobenius distance of each student\'s ICS to the teacher\'s, '
@@ -331,21 +361,26 @@ def run(args: argparse.Namespace) -> None:
     for name in students:
         print(f'  {name:<10}{distances[name].item():.6g}')
     if args.split:
-        print_split_distances(cfg, args.split, models, students, tau,
-                              known={args.img: logits})
+        print_split_distances(
+            cfg, args.split, models, students, tau, known={args.img: logits})
 
     # each model's maps at its own logit size (one cell per position)
-    maps = {name: intra_class_distributions(x, tau)[0].numpy()
-            for name, x in logits.items()}
+    maps = {
+        name: intra_class_distributions(x, tau)[0].numpy()
+        for name, x in logits.items()
+    }
     predictions = {
         name: colour_labels(result.pred_sem_seg.data[0].cpu().numpy(), meta)
         for name, result in results.items()
     }
     fig = plot_ics(
-        mmcv.imread(args.img, channel_order='rgb'),
-        {n: m[0].numpy() for n, m in ics.items()},
-        {n: d.item() for n, d in distances.items()}, maps, predictions,
-        meta, shown,
+        mmcv.imread(args.img, channel_order='rgb'), {
+            n: m[0].numpy()
+            for n, m in ics.items()
+        }, {
+            n: d.item()
+            for n, d in distances.items()
+        }, maps, predictions, meta, shown,
         f'Inter-class similarity (AICSD Eq. 3), {osp.basename(args.img)}: '
         f'{osp.splitext(osp.basename(args.config))[0]}, tau={tau:g}')
     fig.savefig(args.out, dpi=args.dpi, pil_kwargs=dict(optimize=True))
@@ -353,7 +388,8 @@ def run(args: argparse.Namespace) -> None:
     print(f'saved {args.out}')
 
 
-def intra_class_spread(logits: torch.Tensor, labels: np.ndarray,
+def intra_class_spread(logits: torch.Tensor,
+                       labels: np.ndarray,
                        tau: float = 1.0) -> tuple:
     """How widely each labelled class's G_i (AICSD Eq. 2) spreads, and how
     much of it lies on that class's pixels, for one image.
@@ -375,7 +411,8 @@ def intra_class_spread(logits: torch.Tensor, labels: np.ndarray,
     num_classes = maps.shape[0]
     small = F.interpolate(
         torch.from_numpy(labels.astype(np.int64))[None, None].float(),
-        size=logits.shape[2:], mode='nearest')[0, 0].long().flatten()
+        size=logits.shape[2:],
+        mode='nearest')[0, 0].long().flatten()
     present = [c for c in range(num_classes) if (small == c).any()]
     entropy = -(maps * torch.log(maps.clamp_min(1e-30))).sum(-1)
     positions = entropy[present].exp()
@@ -384,8 +421,11 @@ def intra_class_spread(logits: torch.Tensor, labels: np.ndarray,
     return positions, mass
 
 
-def print_split_distances(cfg: Config, split: str, models: dict,
-                          students: List[str], tau: float,
+def print_split_distances(cfg: Config,
+                          split: str,
+                          models: dict,
+                          students: List[str],
+                          tau: float,
                           known: Optional[dict] = None) -> None:
     """Print mean +- std (n - 1) of the distances over the images of a
     split of the config's dataset, one image at a time; then, for every
@@ -416,7 +456,8 @@ def print_split_distances(cfg: Config, split: str, models: dict,
             for name, model in models.items()
         }
         _, distances = ics_distances(logits['teacher'],
-                                     {n: logits[n] for n in students}, tau)
+                                     {n: logits[n]
+                                      for n in students}, tau)
         for name in students:
             per_image[name].append(distances[name].item())
         for name in models:  # students at the teacher's size, as in ICS

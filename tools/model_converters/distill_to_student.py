@@ -15,9 +15,7 @@ import argparse
 import torch
 
 from mmseg_aicsd.engine import register_checkpoint_safe_globals
-
-# keys of the distillation segmentor that are not the student's
-NON_STUDENT_PREFIXES = ('distill_connectors.', 'teacher.')
+from mmseg_aicsd.utils import student_state_dict
 
 
 def convert(src: str, dst: str) -> int:
@@ -37,10 +35,7 @@ def convert(src: str, dst: str) -> int:
     register_checkpoint_safe_globals()  # mmengine's HistoryBuffer etc.
     checkpoint = torch.load(src, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
-    student = {
-        k: v for k, v in state_dict.items()
-        if not k.startswith(NON_STUDENT_PREFIXES)
-    }
+    student = student_state_dict(state_dict)
     torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=student), dst)
     return len(state_dict) - len(student)
 

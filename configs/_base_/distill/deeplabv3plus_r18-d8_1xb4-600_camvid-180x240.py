@@ -5,6 +5,9 @@ _base_ = '../../deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 custom_imports = dict(imports=['mmseg_aicsd'], allow_failed_imports=False)
 model = dict(
     type='DistillEncoderDecoder',
-    teacher='{{fileDirname}}/../../deeplabv3plus/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240.py',
-    teacher_ckpt='work_dirs/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240/iter_600.pth',
+    teacher='{{fileDirname}}/../../deeplabv3plus/'
+    'deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240.py',
+    teacher_ckpt=
+    'work_dirs/deeplabv3plus_r101-d16-mg124_1xb4-600_camvid-180x240/'
+    'iter_600.pth',
     distill_losses=dict())

@@ -5,6 +5,8 @@ _base_ = '../../deeplabv3plus/deeplabv3plus_r18-d8_4xb4-40k_voc12aug-512x512.py'
 custom_imports = dict(imports=['mmseg_aicsd'], allow_failed_imports=False)
 model = dict(
     type='DistillEncoderDecoder',
-    teacher='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
-    teacher_ckpt='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth',
+    teacher=
+    'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
+    teacher_ckpt=
+    'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth',
     distill_losses=dict())

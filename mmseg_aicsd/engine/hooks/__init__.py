@@ -1,5 +1,9 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-from .alw_hook import ALW_SCHEDULES, ALWHook, alw_alpha
+from .alw_hook import (ALW_SCHEDULES, ALWHook, alw_alpha, alw_loss_scales,
+                       set_alw_alpha)
 from .teacher_eval_hook import TeacherEvalHook
 
-__all__ = ['ALW_SCHEDULES', 'ALWHook', 'alw_alpha', 'TeacherEvalHook']
+__all__ = [
+    'ALW_SCHEDULES', 'ALWHook', 'alw_alpha', 'alw_loss_scales',
+    'set_alw_alpha', 'TeacherEvalHook'
+]

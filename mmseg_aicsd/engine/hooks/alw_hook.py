@@ -1,7 +1,7 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 """Adaptive loss weighting (ALW) of AICSD, Eq. 6-8."""
 import math
-from typing import Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
@@ -63,6 +63,44 @@ def alw_alpha(epoch: int,
     return beta**(epoch - 1)
 
 
+def alw_loss_scales(
+        alpha: float,
+        kd_losses: Sequence[str]) -> Tuple[float, Dict[str, float]]:
+    """The scale of each loss item under ALW (AICSD Eq. 6).
+
+    ``L = alpha * (l_CE + l_ICSD) + (1 - alpha) * l_KD``: the items named in
+    ``kd_losses`` are scaled by ``1 - alpha``, every other loss item (the
+    decode and auxiliary heads' supervised losses, the other distillation
+    losses) by ``alpha``.
+
+    Args:
+        alpha (float): ALW alpha, dimensionless, in [0, 1].
+        kd_losses (Sequence[str]): Loss item names on the ``(1 - alpha)``
+            side (``model.alw_kd_losses``).
+
+    Returns:
+        tuple[float, dict[str, float]]: The scale of every loss item not in
+        the dict, and the scales by item name.
+
+    Raises:
+        ValueError: If alpha is outside [0, 1].
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'ALW alpha must be in [0, 1], got {alpha}')
+    alpha = float(alpha)
+    return alpha, {name: 1.0 - alpha for name in kd_losses}
+
+
+def set_alw_alpha(model, alpha: float) -> None:
+    """Tell ``model`` (a ``DistillEncoderDecoder``) the loss scales of ALW
+    alpha (:func:`alw_loss_scales` of its ``alw_kd_losses``).
+
+    Raises:
+        ValueError: If alpha is outside [0, 1].
+    """
+    model.set_loss_scales(*alw_loss_scales(alpha, model.alw_kd_losses))
+
+
 @HOOKS.register_module()
 class ALWHook(Hook):
     """Set the ALW alpha (AICSD Eq. 6-8) on the model before each iteration.
@@ -80,7 +118,9 @@ class ALWHook(Hook):
       so ``e = runner.iter // iters_per_epoch + 1`` and
       ``N_e = max_iters / iters_per_epoch``.
 
-    The model (unwrapped from DDP) must provide ``set_alw_alpha(alpha)``, as
+    The hook holds Eq. 6 (:func:`alw_loss_scales`); the model (unwrapped
+    from DDP) provides ``alw_kd_losses`` and ``set_loss_scales(default,
+    scales)`` and multiplies its loss items accordingly, as
     :class:`~mmseg_aicsd.models.segmentors.DistillEncoderDecoder` does.
 
     Args:
@@ -95,7 +135,7 @@ class ALWHook(Hook):
         ValueError: On an unknown schedule, a beta outside (0, 1) or a
             non-positive ``iters_per_epoch``.
         TypeError: At ``before_train``, if the model has no
-            ``set_alw_alpha``.
+            ``set_loss_scales`` or ``alw_kd_losses``.
     """
 
     priority = 'NORMAL'
@@ -119,10 +159,13 @@ class ALWHook(Hook):
 
     def before_train(self, runner) -> None:
         """Check the model and fix the iteration-based epoch length."""
-        if not hasattr(self._model(runner), 'set_alw_alpha'):
+        model = self._model(runner)
+        if not (hasattr(model, 'set_loss_scales')
+                and hasattr(model, 'alw_kd_losses')):
             raise TypeError(
-                'ALWHook needs a model with set_alw_alpha(alpha), such as '
-                f'DistillEncoderDecoder; got {type(self._model(runner))}')
+                'ALWHook needs a model with set_loss_scales(default, scales) '
+                'and alw_kd_losses, such as DistillEncoderDecoder; got '
+                f'{type(model)}')
         if self.iters_per_epoch is None and not isinstance(
                 runner.train_loop, EpochBasedTrainLoop):
             loader = runner.train_dataloader
@@ -142,7 +185,8 @@ class ALWHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
-        """Set alpha on the model and log it as ``alw_alpha``."""
+        """Set the loss scales of alpha on the model and log alpha as
+        ``alw_alpha``."""
         alpha = self.current_alpha(runner)
-        self._model(runner).set_alw_alpha(alpha)
+        set_alw_alpha(self._model(runner), alpha)
         runner.message_hub.update_scalar('train/alw_alpha', alpha)

@@ -14,7 +14,7 @@ from .sp_loss import SPLoss, sp_loss
 __all__ = [
     'ICSDLoss', 'icsd_loss', 'inter_class_similarity', 'PixelKDLoss',
     'pixel_kd_loss', 'ATLoss', 'at_loss', 'SPLoss', 'sp_loss',
-    'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss',
-    'CWDLoss', 'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
+    'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
+    'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
     'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss'
 ]

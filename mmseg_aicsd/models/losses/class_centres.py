@@ -69,8 +69,11 @@ def class_centres(feats: Tensor,
             f'{ignore_index}; got values {labels[valid].unique().tolist()}')
     num_classes = int(labels[valid].max()) + 1 if bool(valid.any()) else 0
     onehot = torch.zeros(
-        labels.shape[0], num_classes + 1, labels.shape[1],
-        dtype=feats.dtype, device=feats.device)
+        labels.shape[0],
+        num_classes + 1,
+        labels.shape[1],
+        dtype=feats.dtype,
+        device=feats.device)
     # void pixels go to an extra row that is dropped
     onehot.scatter_(1, torch.where(valid, labels, num_classes)[:, None], 1)
     onehot = onehot[:, :num_classes]
@@ -88,8 +91,9 @@ def safe_sqrt(x: Tensor) -> Tensor:
     return torch.where(zero, 0, torch.where(zero, 1, x).sqrt())
 
 
-def centre_distances(a: Tensor, b: Tensor, distance: str = 'euclidean'
-                     ) -> Tensor:
+def centre_distances(a: Tensor,
+                     b: Tensor,
+                     distance: str = 'euclidean') -> Tensor:
     """Distances between every row of ``a`` and every row of ``b``.
 
     Args:

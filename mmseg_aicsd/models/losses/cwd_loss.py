@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import finite_log_softmax, match_logits
+from .utils import check_same_channels, finite_log_softmax, match_logits
 
 
 def _check_tau(tau: float) -> None:
@@ -63,14 +63,8 @@ def cwd_loss(student: Tensor, teacher: Tensor, tau: float = 1.0) -> Tensor:
             different aspect ratios.
     """
     _check_tau(tau)
-    if (student.dim() == teacher.dim() == 4
-            and student.shape[1] != teacher.shape[1]):
-        raise ValueError(
-            'CWD compares channel maps one to one, so student and teacher '
-            f'need the same number of channels; got {student.shape[1]} '
-            f'(student) and {teacher.shape[1]} (teacher): for features, '
-            'map the student\'s to the teacher\'s width with a connector '
-            '(e.g. 1x1 conv) before the loss')
+    check_same_channels(student, teacher,
+                        'CWD compares channel maps one to one')
     with torch.autocast(device_type=student.device.type, enabled=False):
         student, teacher = match_logits(
             student.float(), teacher.detach().float(), match_channels=False)
@@ -78,8 +72,9 @@ def cwd_loss(student: Tensor, teacher: Tensor, tau: float = 1.0) -> Tensor:
         log_p_t = finite_log_softmax(teacher.flatten(2) / tau, dim=-1)
         # KL(p_t || p_s) per (b, c): a sum over H*W positions, where float32
         # rounding of near-equal maps can leave about -1e-6; a KL is >= 0.
-        kl = F.kl_div(log_p_s, log_p_t, reduction='none',
-                      log_target=True).sum(-1).clamp_min(0)
+        kl = F.kl_div(
+            log_p_s, log_p_t, reduction='none',
+            log_target=True).sum(-1).clamp_min(0)
         B, C = log_p_s.shape[:2]
         return kl.sum() * tau**2 / (B * C)
 

@@ -19,7 +19,8 @@ from torch import Tensor
 from mmseg.registry import MODELS
 from .class_centres import (DISTANCES, centre_distances, check_labels,
                             class_centres, zero_loss)
-from .utils import divide_by_abs_max, match_logits, normalize_nonzero
+from .utils import (check_same_channels, divide_by_abs_max, match_logits,
+                    normalize_nonzero)
 
 NEGATIVES = ('all', 'hardest')
 
@@ -100,14 +101,9 @@ def i2ckd_loss(student: Tensor,
             size.
     """
     _check_args(margin, distance, negatives, scope)
-    if (student.dim() == teacher.dim() == 4
-            and student.shape[1] != teacher.shape[1]):
-        raise ValueError(
-            'I2CKD compares student and teacher prototypes in one feature '
-            f'space; got {student.shape[1]} (student) and '
-            f'{teacher.shape[1]} (teacher) channels: map the student\'s '
-            'features to the teacher\'s width with a connector (e.g. '
-            "connector=dict(type='ConvBNConnector'))")
+    check_same_channels(
+        student, teacher,
+        'I2CKD compares student and teacher prototypes in one feature space')
     with torch.autocast(device_type=student.device.type, enabled=False):
         student, teacher = match_logits(
             student.float(), teacher.detach().float(), match_channels=False)
@@ -124,16 +120,17 @@ def i2ckd_loss(student: Tensor,
         d = centre_distances(s, t, distance)  # (B', K, K): d(s_c, t_k)
         d_pos = d.diagonal(dim1=1, dim2=2)[..., None]
         K = d.shape[1]
-        is_negative = (present[:, :, None] & present[:, None]
-                       & ~torch.eye(K, dtype=torch.bool, device=d.device))
+        is_negative = (
+            present[:, :, None] & present[:, None]
+            & ~torch.eye(K, dtype=torch.bool, device=d.device))
         if not bool(is_negative.any()):
             return zero_loss(student)
         if negatives == 'hardest':
             # one triplet per anchor: its nearest negative
             anchors = is_negative.any(dim=2)
             d_neg = d.masked_fill(~is_negative, float('inf')).amin(dim=2)
-            return (d_pos[..., 0] - d_neg + margin)[anchors].clamp_min(
-                0).mean()
+            return (d_pos[..., 0] - d_neg +
+                    margin)[anchors].clamp_min(0).mean()
         return (d_pos - d + margin)[is_negative].clamp_min(0).mean()
 
 

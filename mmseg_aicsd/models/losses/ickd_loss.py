@@ -14,19 +14,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import divide_by_abs_max, match_logits, normalize_nonzero
+from .utils import (check_same_channels, divide_by_abs_max, int_pair,
+                    match_logits, normalize_nonzero)
 
-
-def _check_grid(grid: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    try:
-        pair = (grid, grid) if isinstance(grid, int) else tuple(grid)
-    except TypeError:  # neither an int nor a sequence
-        pair = ()
-    if (len(pair) != 2 or not all(isinstance(v, int) for v in pair)
-            or min(pair) < 1):
-        raise ValueError('grid must be a positive int or a pair (rows, '
-                         f'columns) of them, got {grid!r}')
-    return pair
+GRID_PAIR = 'a pair (rows, columns) of them'  # for the grid's error
+Grid = Union[int, Sequence[int]]  # cells per side, or (rows, columns)
 
 
 def _cell_index(length: int, cells: int, device: torch.device) -> Tensor:
@@ -64,9 +56,7 @@ def _channel_correlation(feats: Tensor, grid: Tuple[int, int]) -> Tensor:
     return normalize_nonzero(cells @ cells.transpose(-1, -2), dim=-1)
 
 
-def ickd_loss(student: Tensor,
-              teacher: Tensor,
-              grid: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
+def ickd_loss(student: Tensor, teacher: Tensor, grid: Grid = (1, 1)) -> Tensor:
     """Inter-channel correlation KD loss between student and teacher maps.
 
     With ``F`` a (C, H * W) map, ``G = F F^T`` (C x C) is L2-normalised
@@ -115,15 +105,9 @@ def ickd_loss(student: Tensor,
             different aspect ratios, or the grid has more cells along a
             side than the teacher map has positions.
     """
-    grid = _check_grid(grid)
-    if (student.dim() == teacher.dim() == 4
-            and student.shape[1] != teacher.shape[1]):
-        raise ValueError(
-            'ICKD compares channel correlations one to one, so student and '
-            'teacher need the same number of channels; got '
-            f'{student.shape[1]} (student) and {teacher.shape[1]} '
-            '(teacher): map the student\'s features to the teacher\'s '
-            'width with a connector (e.g. 1x1 conv + BN) before the loss')
+    grid = int_pair(grid, 'grid', GRID_PAIR)
+    check_same_channels(student, teacher,
+                        'ICKD compares channel correlations one to one')
     with torch.autocast(device_type=student.device.type, enabled=False):
         student, teacher = match_logits(
             student.float(), teacher.detach().float(), match_channels=False)
@@ -163,7 +147,7 @@ class ICKDLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_ickd'):
         super().__init__()
-        self.grid = _check_grid(grid)
+        self.grid = int_pair(grid, 'grid', GRID_PAIR)
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 

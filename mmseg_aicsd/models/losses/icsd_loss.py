@@ -19,8 +19,8 @@ from .utils import LOG_PROB_FLOOR, match_logits
 
 
 def _spatial_log_softmax(
-        logits: Tensor, tau: float
-) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        logits: Tensor,
+        tau: float) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
     """:func:`.utils.finite_log_softmax` over the N positions of
     ``logits / tau``, in float32 and in place (call it without autograd).
 
@@ -128,7 +128,7 @@ def inter_class_similarity(logits: Tensor, tau: float = 1.0) -> Tensor:
     if logits.dim() != 4:
         raise ValueError('logits must be a (B, C, H, W) tensor, got shape '
                          f'{tuple(logits.shape)}')
-    if tau <= 0:
+    if not tau > 0:  # also catches NaN
         raise ValueError(f'tau must be positive, got {tau}')
     with torch.autocast(device_type=logits.device.type, enabled=False):
         return _InterClassSimilarity.apply(logits, float(tau))
@@ -198,7 +198,7 @@ class ICSDLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_icsd'):
         super().__init__()
-        if tau <= 0:
+        if not tau > 0:  # also catches NaN
             raise ValueError(f'tau must be positive, got {tau}')
         self.tau = tau
         self.normalize = normalize
@@ -209,7 +209,9 @@ class ICSDLoss(nn.Module):
                 teacher_logits: Tensor) -> Tensor:
         """Weighted ICSD loss; shapes as in :func:`icsd_loss`."""
         return self.loss_weight * icsd_loss(
-            student_logits, teacher_logits, tau=self.tau,
+            student_logits,
+            teacher_logits,
+            tau=self.tau,
             normalize=self.normalize)
 
     @property

@@ -113,8 +113,9 @@ def idd_loss(student: Tensor,
         s, present = class_centres(student, labels, ignore_index, scope)
         t, _ = class_centres(teacher, labels, ignore_index, scope)
         K = present.shape[1]
-        pairs = (present[:, :, None] & present[:, None] & torch.ones(
-            K, K, dtype=torch.bool, device=s.device).triu(1))
+        pairs = (
+            present[:, :, None] & present[:, None]
+            & torch.ones(K, K, dtype=torch.bool, device=s.device).triu(1))
         images = pairs.flatten(1).any(dim=1)
         if not bool(images.any()):
             return zero_loss(student)

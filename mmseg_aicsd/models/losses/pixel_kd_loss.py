@@ -87,11 +87,11 @@ def pixel_kd_loss(student_logits: Tensor,
             f'ignore_index={ignore_index} needs the labels (B, H, W) at the '
             'teacher logits\' size: pass labels=, or ignore_index=None to '
             'count every pixel')
-    with torch.autocast(device_type=student_logits.device.type,
-                        enabled=False):
+    with torch.autocast(device_type=student_logits.device.type, enabled=False):
         # float32 first, so that a resize is not rounded to float16
         student_logits, teacher_logits = match_logits(
-            student_logits.float(), teacher_logits.detach().float())
+            student_logits.float(),
+            teacher_logits.detach().float())
         valid = None
         if ignore_index is not None:
             B, _, H, W = teacher_logits.shape
@@ -133,9 +133,9 @@ class PixelKDLoss(nn.Module):
     ``DistillEncoderDecoder`` passes ``labels`` (the ground truth resized
     nearest-neighbour to the teacher logits' size) because ``forward`` has
     a parameter of that name; they are only used when ``ignore_index`` is
-    set, and then required. Not built on mmseg 1.2.2's ``KLDivLoss``, which feeds
-    probabilities where ``F.kl_div`` expects log-probabilities and so does
-    not compute a KL divergence.
+    set, and then required. Not built on mmseg 1.2.2's ``KLDivLoss``, which
+    feeds probabilities where ``F.kl_div`` expects log-probabilities and so
+    does not compute a KL divergence.
 
     Args:
         tau (float): Softmax temperature, > 0. Defaults to 1.0.

@@ -17,8 +17,7 @@ from .utils import finite_log_softmax, match_logits
 SOFTMAX_OVER = ('h', 'hw')
 
 
-def _check_args(softmax_over: str, upsample_size) -> Optional[Tuple[int,
-                                                                    int]]:
+def _check_args(softmax_over: str, upsample_size) -> Optional[Tuple[int, int]]:
     if softmax_over not in SOFTMAX_OVER:
         raise ValueError(f'softmax_over must be one of {SOFTMAX_OVER}, got '
                          f'{softmax_over!r}')
@@ -86,11 +85,11 @@ def released_ics(logits: Tensor, softmax_over: str = 'h') -> Tensor:
         return entropy[later] - cross
 
 
-def released_icsd_loss(student_logits: Tensor,
-                       teacher_logits: Tensor,
-                       softmax_over: str = 'h',
-                       upsample_size: Optional[Sequence[int]] = None
-                       ) -> Tensor:
+def released_icsd_loss(
+        student_logits: Tensor,
+        teacher_logits: Tensor,
+        softmax_over: str = 'h',
+        upsample_size: Optional[Sequence[int]] = None) -> Tensor:
     """The released code's ICS loss (``lo_loss``) per unit weight.
 
     ``mean_{i,j} (N(M^S) - N(M^T))[i, j]^2 / B``, with ``M`` from
@@ -120,8 +119,7 @@ def released_icsd_loss(student_logits: Tensor,
             or an argument is invalid.
     """
     size = _check_args(softmax_over, upsample_size)
-    with torch.autocast(device_type=student_logits.device.type,
-                        enabled=False):
+    with torch.autocast(device_type=student_logits.device.type, enabled=False):
         student_logits = student_logits.float()
         teacher_logits = teacher_logits.detach().float()
         if size is not None and student_logits.dim() == 4 \

@@ -13,25 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .utils import divide_by_abs_max, match_logits, normalize_nonzero
-
-
-def _pair(value: Union[int, Sequence[int]], name: str) -> Tuple[int, int]:
-    try:
-        pair = (value, value) if isinstance(value, int) else tuple(value)
-    except TypeError:  # neither an int nor a sequence
-        pair = ()
-    if (len(pair) != 2 or not all(isinstance(v, int) for v in pair)
-            or min(pair) < 1):
-        raise ValueError(
-            f'{name} must be a positive int or a pair of them, got {value!r}')
-    return pair
+from .utils import divide_by_abs_max, int_pair, match_logits, normalize_nonzero
 
 
 def _check_pooling(
-        scale: Optional[float],
-        kernel_size: Optional[Union[int, Sequence[int]]]
-) -> Optional[Tuple[int, int]]:
+    scale: Optional[float],
+    kernel_size: Optional[Union[int,
+                                Sequence[int]]]) -> Optional[Tuple[int, int]]:
     """Validate the two ways of setting the node grid; returns the kernel
     size as a pair, or None in scale mode."""
     if (scale is None) == (kernel_size is None):
@@ -40,7 +28,7 @@ def _check_pooling(
             f'scale={scale!r}, kernel_size={kernel_size!r} (scale=0.5 is '
             'the default: pass scale=None with kernel_size)')
     if kernel_size is not None:
-        return _pair(kernel_size, 'kernel_size')
+        return int_pair(kernel_size, 'kernel_size')
     if not 0 < scale <= 1:
         raise ValueError(f'scale must be in (0, 1], got {scale!r}')
     return None

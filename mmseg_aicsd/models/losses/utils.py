@@ -1,6 +1,7 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""Checks and numerics the distillation losses share."""
 import math
-from typing import Tuple
+from typing import Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +53,8 @@ def match_logits(student_logits: Tensor,
             False for the losses that also take features: those whose
             value does not depend on the channel count (attention
             transfer, SKD pair-wise), and those that check it themselves
-            to name the connector in their error (CWD, ICKD). Then only the
+            to name the connector in their error (CWD, ICKD, I2CKD; see
+            :func:`check_same_channels`). Then only the
             batch sizes must be equal, and error messages say "maps"
             rather than "logits". Defaults to True.
 
@@ -134,8 +136,9 @@ def divide_by_abs_max(x: Tensor, per_sample: bool = True) -> Tensor:
     return x / torch.where(scale > 0, scale, torch.ones_like(scale))
 
 
-def normalize_nonzero(x: Tensor, dim: int, detach_norm: bool = False
-                      ) -> Tensor:
+def normalize_nonzero(x: Tensor,
+                      dim: int,
+                      detach_norm: bool = False) -> Tensor:
     """L2 normalisation along ``dim`` that leaves zero vectors at zero,
     with zero gradient.
 
@@ -166,3 +169,58 @@ def normalize_nonzero(x: Tensor, dim: int, detach_norm: bool = False
     # x / inf = 0, and its gradient 1 / inf = 0, where the norm is 0; a NaN
     # norm stays NaN, for the non-finite check to report
     return x / torch.where(norm == 0, torch.full_like(norm, math.inf), norm)
+
+
+def int_pair(value: Union[int, Sequence[int]],
+             name: str,
+             what: str = 'a pair of them') -> Tuple[int, int]:
+    """``value`` as a pair of positive ints: an int n is ``(n, n)``.
+
+    Args:
+        value (int | Sequence[int]): An int or a pair (rows, columns).
+        name (str): The argument's name, for the message.
+        what (str): What the pair is, for the message.
+
+    Returns:
+        tuple[int, int]: The pair.
+
+    Raises:
+        ValueError: If ``value`` is neither a positive int nor a pair of
+            positive ints.
+    """
+    try:
+        pair = (value, value) if isinstance(value, int) else tuple(value)
+    except TypeError:  # neither an int nor a sequence
+        pair = ()
+    if (len(pair) != 2 or not all(isinstance(v, int) for v in pair)
+            or min(pair) < 1):
+        raise ValueError(
+            f'{name} must be a positive int or {what}, got {value!r}')
+    return pair
+
+
+def check_same_channels(student: Tensor, teacher: Tensor, why: str) -> None:
+    """Check that two (B, C, H, W) maps have the same channel count C.
+
+    For the losses that compare channels one to one (CWD, ICKD, I2CKD):
+    features of other widths need a connector before the loss.
+
+    Args:
+        student (Tensor): The student map, (B, C_s, H_s, W_s).
+        teacher (Tensor): The teacher map, (B, C_t, H_t, W_t).
+        why (str): What the loss compares, e.g. ``'CWD compares channel
+            maps one to one'``.
+
+    Raises:
+        ValueError: If both are 4-D and C_s != C_t; the message names both
+            counts and the connector.
+    """
+    if (student.dim() == teacher.dim() == 4
+            and student.shape[1] != teacher.shape[1]):
+        raise ValueError(
+            f'{why}, so student and teacher need the same number of '
+            f'channels; got {student.shape[1]} (student) and '
+            f'{teacher.shape[1]} (teacher): map the student\'s features to '
+            "the teacher's width with a connector (e.g. connector=dict("
+            "type='ConvBNConnector') in the distill_losses entry, a 1x1 conv "
+            '+ BN) before the loss')

@@ -1,5 +1,6 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
-"""Ground-truth labels at the size of a distilled map."""
+"""Ground-truth labels of a training batch, at the size of a distilled
+map."""
 from typing import Sequence
 
 import torch
@@ -30,3 +31,22 @@ def resize_labels(data_samples: SampleList, size: Sequence[int]) -> Tensor:
         labels = F.interpolate(
             labels.float(), size=tuple(size), mode='nearest')
     return labels[:, 0].long()
+
+
+def check_labelled(data_samples: SampleList) -> None:
+    """Check that every training sample has labels (``gt_sem_seg``).
+
+    Raises:
+        ValueError: If a sample has none (an image without labels); the
+            message counts them, names the first and the usual cause.
+    """
+    unlabelled = [
+        sample.metainfo.get('img_path', f'sample {i}')
+        for i, sample in enumerate(data_samples) if 'gt_sem_seg' not in sample
+    ]
+    if unlabelled:
+        raise ValueError(
+            f'{len(unlabelled)} training images have no labels '
+            f'(gt_sem_seg), e.g. {unlabelled[0]!r}: the train pipeline '
+            'needs LoadAnnotations and the dataset its ann_dir / '
+            'seg_map_path')

@@ -34,7 +34,9 @@ class ModuleOutputRecorder:
             lists the closest existing names.
     """
 
-    def __init__(self, model: nn.Module, names: Sequence[str],
+    def __init__(self,
+                 model: nn.Module,
+                 names: Sequence[str],
                  role: str = 'model',
                  exclude: Sequence[str] = ()):
         self.role = role

@@ -1,7 +1,0 @@
-# CE + KD alone at the released-code recipe's KD weight (10 * B / C), no
-# ICS term: a row of the CamVid study (studies/camvid).
-_base_ = './kd-released-icsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
-model = dict(
-    distill_losses=dict(
-        _delete_=True,
-        loss_kd=dict(type='PixelKDLoss', tau=1.0, loss_weight=3.6364)))

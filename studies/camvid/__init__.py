@@ -1,0 +1,3 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
+"""The seeded CamVid study (README.md here): its runner, configs and
+results."""
