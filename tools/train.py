@@ -17,6 +17,8 @@ from mmengine.runner import Runner
 
 from mmseg.registry import RUNNERS
 
+import mmseg_aicsd  # noqa: F401  (the mmseg_aicsd:: config scope)
+
 
 def parse_args() -> argparse.Namespace:
     """Command-line arguments of mmseg's tools/train.py."""
