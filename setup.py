@@ -10,6 +10,13 @@ def get_version() -> str:
     return namespace['__version__']
 
 
+MIM_FILES = [
+    '.mim/model-index.yml',
+    '.mim/configs/**/*.py',
+    '.mim/configs/**/*.md',
+    '.mim/configs/**/*.yaml',
+]
+
 setup(
     name='mmseg_aicsd',
     version=get_version(),
@@ -21,6 +28,12 @@ setup(
     packages=find_packages(
         exclude=('configs', 'tools', 'tools.*', 'tests', 'tests.*',
                  'benchmarks', 'benchmarks.*', 'studies', 'studies.*')),
+    # The configs and metafiles travel inside the package, as mmseg's do, so
+    # that `mmseg_aicsd::aicsd/...py` resolves after any install (mmengine
+    # looks for them in <package>/.mim/). In the source tree .mim/configs and
+    # .mim/model-index.yml are symlinks to ../../configs and
+    # ../../model-index.yml; a wheel or sdist holds copies of the files.
+    package_data={'mmseg_aicsd': MIM_FILES},
     python_requires='>=3.8',
     # Ranges an existing mmseg 1.x setup satisfies, so installing the plugin
     # never replaces torch, mmcv or mmseg. mmcv must be built with its ops.

@@ -7,9 +7,11 @@ losses (``ICSDLoss``, ``PixelKDLoss``, ``ATLoss``, ``SPLoss``,
 ``I2CKDLoss`` and ``IDDLoss``), ``ConvBNConnector``,
 ``DistillEncoderDecoder``, the hooks ``ALWHook`` and ``TeacherEvalHook``, and
 ``CamVidDataset``, and lets ``torch.load`` read mmengine's resume
-checkpoints (see :mod:`mmseg_aicsd.engine.checkpoint`).
+checkpoints (see :mod:`mmseg_aicsd.engine.checkpoint`). It also makes
+``mmseg_aicsd::<method>/<config>.py`` config paths resolve (see
+:mod:`mmseg_aicsd.mim`).
 """
-from . import datasets, engine, models  # noqa: F401  (register modules)
+from . import datasets, engine, mim, models, registry  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

@@ -12,6 +12,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+import mmseg_aicsd  # noqa: F401  (the mmseg_aicsd:: config scope)
+
 
 def parse_args() -> argparse.Namespace:
     """Command-line arguments of mmseg's tools/test.py."""

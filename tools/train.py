@@ -15,6 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+import mmseg_aicsd  # noqa: F401  (the mmseg_aicsd:: config scope)
 from mmseg.registry import RUNNERS
 
 

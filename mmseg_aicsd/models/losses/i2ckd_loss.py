@@ -10,7 +10,7 @@ and student prototypes that minimises intra-class and maximises
 inter-class variance. What second-hand descriptions add: prototypes are
 masked means under the ground truth. Everything else (anchor, positive
 and negatives, distance, margin, normalisation, reduction, layer, weight)
-is our choice and a parameter; see ``../shared/docs/i2ckd-idd.md``.
+is our choice and a parameter; see ``configs/i2ckd/README.md``.
 """
 import torch
 import torch.nn as nn

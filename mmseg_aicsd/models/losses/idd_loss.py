@@ -12,7 +12,7 @@ the ground truth follow IFVD, which IDD builds on. Our choices, each a
 parameter: Euclidean distances, the normalisation, the criterion, the
 reduction, the layer and the weight. The paper's position information
 distillation module is left out: nothing of it beyond its name and
-purpose could be read. See ``../shared/docs/i2ckd-idd.md``.
+purpose could be read. See ``configs/idd/README.md``.
 """
 import torch
 import torch.nn as nn
