@@ -4,9 +4,10 @@
 A wheel built from the repository carries every config, metafile and
 ``model-index.yml`` in ``mmseg_aicsd/.mim/``; ``mmseg_aicsd::`` paths load
 through ``mmengine.hub.get_config`` and as ``_base_`` of a user's own config
-(``Config.fromfile`` takes no ``scope::`` path itself); and a wheel installed into a fresh virtual environment (no
-source tree on the path) loads an AICSD config by that path. Building the
-wheel takes a few seconds; the fresh environment about half a minute.
+(``Config.fromfile`` takes no ``scope::`` path itself); and a wheel
+installed into a fresh virtual environment (no source tree on the path)
+loads an AICSD config by that path. Building the wheel takes a few seconds,
+the fresh environment about ten more.
 """
 import glob
 import os
