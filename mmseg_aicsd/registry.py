@@ -8,7 +8,8 @@ marks every dict of an external base config with the scope of its path),
 and mmengine builds such a dict from the registry of that scope, which it
 looks up as ``mmseg_aicsd.registry``. Each registry here has no modules of
 its own: a lookup falls through to its parent, mmseg's registry of the same
-name, which holds mmseg's modules and ours.
+name, which holds mmseg's modules and ours (a lookup first imports the
+modules mmseg's registry would import itself).
 """
 from mmengine.registry import Registry
 
@@ -17,8 +18,13 @@ from .mim import SCOPE
 
 
 def _child(parent: Registry) -> Registry:
+    # the parent's locations too: a lookup here imports what mmseg would
+    # (e.g. mmseg.evaluation for IoUMetric) before it falls through
     return Registry(
-        parent.name, parent=parent, scope=SCOPE, locations=['mmseg_aicsd'])
+        parent.name,
+        parent=parent,
+        scope=SCOPE,
+        locations=['mmseg_aicsd'] + list(parent._locations))
 
 
 RUNNERS = _child(mmseg.RUNNERS)
