@@ -28,14 +28,8 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-# Where the study's run summaries live: its home after issue 21 first, then
-# the folder they were committed in before it.
-SUMMARY_DIRS = ('studies/camvid/runs', 'docs/results/camvid/runs')
-
-# Configs that only the CamVid study uses; issue 21 moves them to
-# studies/camvid/, so they get no entry in a method's metafile.
-STUDY_ONLY = re.compile(r'^(aicsd-ne50|aicsd-exp-ne50|kd-icsd-lambda0\.05)'
-                        r'(-lambda0\.05)?_')
+# the CamVid study's run summaries (<row>_seed<n>.json)
+SUMMARY_DIR = 'studies/camvid/runs'
 
 CODE = 'mmseg_aicsd/models/losses/'
 COLLECTIONS = {
@@ -143,11 +137,15 @@ def student_and_teacher(cfg: str, repo: str = REPO) -> tuple:
 
 
 def summary_dir(repo: str = REPO) -> str:
-    """The first folder of ``SUMMARY_DIRS`` that holds run summaries."""
-    for d in SUMMARY_DIRS:
-        if glob.glob(osp.join(repo, d, '*.json')):
-            return osp.join(repo, d)
-    raise FileNotFoundError(f'no run summaries in any of {SUMMARY_DIRS}')
+    """The folder of the study's run summaries.
+
+    Raises:
+        FileNotFoundError: If it holds none.
+    """
+    folder = osp.join(repo, SUMMARY_DIR)
+    if not glob.glob(osp.join(folder, '*.json')):
+        raise FileNotFoundError(f'no run summaries in {folder}')
+    return folder
 
 
 def load_summaries(repo: str = REPO) -> dict:
@@ -166,7 +164,7 @@ def method_configs(folder: str, repo: str = REPO) -> list:
         osp.splitext(osp.basename(p))[0]
         for p in glob.glob(osp.join(repo, 'configs', folder, '*.py'))
     ]
-    return sorted(n for n in names if not STUDY_ONLY.match(n))
+    return sorted(names)
 
 
 def _mean(values: list) -> float:

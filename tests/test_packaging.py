@@ -124,22 +124,23 @@ def test_wheel_installs_and_resolves_in_a_fresh_venv(wheel, tmp_path):
                    check=True)
     user = tmp_path / 'my_aicsd.py'
     user.write_text(f"_base_ = 'mmseg_aicsd::{AICSD}'\n")
-    (tmp_path / 'my_camvid.py').write_text(
-        f"_base_ = 'mmseg_aicsd::{CAMVID}'\n")
-    code = ('import os.path as osp, mmseg_aicsd\n'
-            'from mmengine.config import Config\n'
-            'from mmengine.hub import get_config\n'
-            f"cfg = get_config('mmseg_aicsd::{AICSD}')\n"
-            'print(osp.dirname(mmseg_aicsd.__file__))\n'
-            'print(cfg.filename)\n'
-            "print(Config.fromfile('my_aicsd.py').model.type)\n"
-            # a dict our files define gets the scope mmseg_aicsd; in a
-            # fresh process it still builds from mmseg's registries
-            'from mmengine.registry import METRICS, DefaultScope\n'
-            "cfg = Config.fromfile('my_camvid.py')\n"
-            "assert cfg.val_evaluator['_scope_'] == 'mmseg_aicsd'\n"
-            "with DefaultScope.overwrite_default_scope('mmseg'):\n"
-            '    print(type(METRICS.build(cfg.val_evaluator)).__name__)\n')
+    (tmp_path /
+     'my_camvid.py').write_text(f"_base_ = 'mmseg_aicsd::{CAMVID}'\n")
+    code = (
+        'import os.path as osp, mmseg_aicsd\n'
+        'from mmengine.config import Config\n'
+        'from mmengine.hub import get_config\n'
+        f"cfg = get_config('mmseg_aicsd::{AICSD}')\n"
+        'print(osp.dirname(mmseg_aicsd.__file__))\n'
+        'print(cfg.filename)\n'
+        "print(Config.fromfile('my_aicsd.py').model.type)\n"
+        # a dict our files define gets the scope mmseg_aicsd; in a
+        # fresh process it still builds from mmseg's registries
+        'from mmengine.registry import METRICS, DefaultScope\n'
+        "cfg = Config.fromfile('my_camvid.py')\n"
+        "assert cfg.val_evaluator['_scope_'] == 'mmseg_aicsd'\n"
+        "with DefaultScope.overwrite_default_scope('mmseg'):\n"
+        '    print(type(METRICS.build(cfg.val_evaluator)).__name__)\n')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     proc = subprocess.run([python, '-c', code],
                           cwd=tmp_path,
