@@ -72,6 +72,9 @@ TABLE_ROWS = {
     # the two other class-relation methods, beside the paper's rows
     'i2ckd/i2ckd': ({'loss_i2ckd'}, None),
     'idd/idd': ({'loss_idd'}, None),
+    # the released code's recipe (ReleasedCodeICSDLoss), without and with ALW
+    'aicsd/kd-released-icsd': ({'loss_icsd', 'loss_kd'}, None),
+    'aicsd/aicsd-released': ({'loss_icsd', 'loss_kd'}, 'linear'),
 }
 # rows of the CamVid study only (studies/camvid)
 STUDY_ROWS = {
@@ -81,6 +84,10 @@ STUDY_ROWS = {
                                                    'loss_kd'}, None),
     'studies/camvid/configs/aicsd-ne50-lambda0.05': ({'loss_icsd',
                                                       'loss_kd'}, 'linear'),
+    'studies/camvid/configs/kd-released-weight': ({'loss_kd'}, None),
+    'studies/camvid/configs/icsd-released': ({'loss_icsd'}, None),
+    'studies/camvid/configs/kd-icsd-normalize': ({'loss_icsd',
+                                                  'loss_kd'}, None),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -171,6 +178,29 @@ def test_inherited_loss_blocks_as_before(row, student):
         osp.join(CONFIG_DIR, '_base_', 'distill', f'{student}.py')).model
     base.distill_losses = cfg.model.distill_losses
     assert cfg.model.to_dict() == base.to_dict()
+
+
+@pytest.mark.parametrize('student', STUDENTS)
+def test_released_recipe_weights(student):
+    """The recipe's weights relative to CE: the ICS term at 9500 * B, KD
+    (Eq. 1) at 10 * B / C, B the per-process batch; the logits upsampled
+    to the crop; the ALW config is the other one plus the hook."""
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'aicsd', f'kd-released-icsd_{student}.py'))
+    B = cfg.train_dataloader.batch_size
+    C = cfg.model.decode_head.num_classes
+    losses = cfg.model.distill_losses
+    assert losses.loss_icsd.type == 'ReleasedCodeICSDLoss'
+    assert losses.loss_icsd.loss_weight == 9500 * B
+    assert losses.loss_kd.loss_weight == pytest.approx(10 * B / C, abs=1e-4)
+    assert tuple(losses.loss_icsd.upsample_size) == tuple(cfg.crop_size)
+    assert cfg.model.decode_head.loss_decode.loss_weight == 1.0
+    alw = Config.fromfile(
+        osp.join(CONFIG_DIR, 'aicsd', f'aicsd-released_{student}.py'))
+    alw, cfg = alw.to_dict(), cfg.to_dict()
+    assert alw.pop('custom_hooks') == cfg.pop(
+        'custom_hooks', []) + [dict(type='ALWHook', schedule='linear')]
+    assert alw == cfg
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)

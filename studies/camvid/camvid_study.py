@@ -17,6 +17,12 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
    (``AICSD_VARIANTS``) with the best seed-0 val mIoU, once all of them have
    a seed-0 run.
 4. ``LATE_ROWS`` (methods beside the paper's comparison) with seed 0.
+5. ``RELEASED_ROWS`` (the released code's ICS term and its controls), seed
+   0 of each, then seed 1, then seed 2.
+
+``--teacher-ckpt`` replaces step 1 with a given checkpoint of the teacher
+whose summary is ``OUT/teacher.json`` (the same training's weights kept
+elsewhere); every summary names it and its SHA-256.
 
 A finished run leaves ``OUT/runs/<row>_seed<seed>.json``: the row
 ``tools/analysis_tools/results_table.py`` reads from the work dir (its last
@@ -48,6 +54,7 @@ the small summaries in ``OUT`` are meant to be committed.
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
@@ -71,9 +78,12 @@ TEACHER = ('studies/camvid/configs/'
            'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
 # study row -> config, in the order of the tables and of stage 1
 ROWS = {
-    'baseline': f'configs/deeplabv3plus/{STUDENT}.py',
-    'kd': f'configs/kd/kd_{STUDENT}.py',
-    'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
+    'baseline':
+    f'configs/deeplabv3plus/{STUDENT}.py',
+    'kd':
+    f'configs/kd/kd_{STUDENT}.py',
+    'kd-icsd':
+    f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
     # ICSD weight calibrated over training (README, "Loss weights")
     'kd-icsd-lambda0.05':
     f'studies/camvid/configs/kd-icsd-lambda0.05_{STUDENT}.py',
@@ -81,12 +91,32 @@ ROWS = {
     f'studies/camvid/configs/aicsd-ne50_{STUDENT}.py',  # N_e = 50
     'aicsd-ne50-lambda0.05':
     f'studies/camvid/configs/aicsd-ne50-lambda0.05_{STUDENT}.py',
-    'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
-    'icsd': f'configs/aicsd/icsd_{STUDENT}.py',
-    'aicsd-exp-ne50': f'studies/camvid/configs/aicsd-exp-ne50_{STUDENT}.py',
-    'cwd': f'configs/cwd/cwd_{STUDENT}.py',
-    'i2ckd': f'configs/i2ckd/i2ckd_{STUDENT}.py',
-    'idd': f'configs/idd/idd_{STUDENT}.py',
+    'aicsd':
+    f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
+    'icsd':
+    f'configs/aicsd/icsd_{STUDENT}.py',
+    'aicsd-exp-ne50':
+    f'studies/camvid/configs/aicsd-exp-ne50_{STUDENT}.py',
+    'cwd':
+    f'configs/cwd/cwd_{STUDENT}.py',
+    'i2ckd':
+    f'configs/i2ckd/i2ckd_{STUDENT}.py',
+    'idd':
+    f'configs/idd/idd_{STUDENT}.py',
+    # the released code's ICS term (ReleasedCodeICSDLoss) at its weights
+    'kd-released-icsd':
+    f'configs/aicsd/kd-released-icsd_{STUDENT}.py',
+    'aicsd-released':
+    f'configs/aicsd/aicsd-released_{STUDENT}.py',
+    'kd-released-weight':
+    f'studies/camvid/configs/kd-released-weight_{STUDENT}.py',
+    'icsd-released':
+    f'studies/camvid/configs/icsd-released_{STUDENT}.py',
+    'kd-icsd-normalize':
+    f'studies/camvid/configs/kd-icsd-normalize_{STUDENT}.py',
+    # as many iterations as fit in a KD run's wall time
+    'baseline-time-matched':
+    'studies/camvid/configs/deeplabv3plus_r18-d8_1xb4-876_camvid-180x240.py',
 }
 SEEDS = (0, 1, 2)
 STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
@@ -94,6 +124,10 @@ AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
                   'aicsd-exp-ne50')
 # not rows of the paper's comparison: seed 0 after stage 2
 LATE_ROWS = ('i2ckd', 'idd')
+# stage 3: the released code's ICS term and the controls it needs, seeds
+# 0, 1, 2 (seed by seed)
+RELEASED_ROWS = ('kd-released-icsd', 'aicsd-released', 'kd-released-weight',
+                 'icsd-released', 'baseline-time-matched', 'kd-icsd-normalize')
 
 # the rows of the per-class figure, after the teacher (and the stage-2
 # AICSD variant before 'aicsd', the shipped config, once it is chosen)
@@ -135,6 +169,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=TEACHER,
         help='config of the teacher (default: the study teacher)')
     parser.add_argument(
+        '--teacher-ckpt',
+        help='use this checkpoint of the teacher of OUT/teacher.json '
+        'instead of training the teacher in WORK_ROOT/teacher')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         default=[],
@@ -168,17 +206,22 @@ class Study:
         teacher_config: Path of the teacher's config, relative to the
             repository or absolute.
         cfg_options: ``KEY=VALUE`` strings for every ``tools/train.py``.
+        teacher_ckpt: A checkpoint of the teacher of ``OUT/teacher.json``
+            to use instead of training it (None: train it).
     """
 
     def __init__(self,
                  work_root: str,
                  out: str,
                  teacher_config: str = TEACHER,
-                 cfg_options=()):
+                 cfg_options=(),
+                 teacher_ckpt=None):
         self.work_root = osp.abspath(work_root)
         self.out = osp.abspath(out)
         self.teacher_config = osp.join(REPO, teacher_config)
         self.cfg_options = list(cfg_options)
+        self.teacher_ckpt = teacher_ckpt and osp.abspath(teacher_ckpt)
+        self._teacher_sha256 = None
 
     # ---- files -------------------------------------------------------
     def summary_path(self, row: str, seed: int) -> str:
@@ -227,16 +270,20 @@ class Study:
             seeds: Only these seeds (None: all).
 
         Returns:
-            ``(runs, note)``: stage 1 (every row but ``LATE_ROWS``, seed
-            0), then stage 2 (seeds 1, 2 of ``STAGE2_ROWS`` and of
-            :meth:`best_aicsd`, if known), then ``LATE_ROWS`` (seed 0);
+            ``(runs, note)``: stage 1 (every row but ``LATE_ROWS`` and
+            ``RELEASED_ROWS``, seed 0), then stage 2 (seeds 1, 2 of
+            ``STAGE2_ROWS`` and of :meth:`best_aicsd`, if known), then
+            ``LATE_ROWS`` (seed 0), then ``RELEASED_ROWS`` (seeds 0, 1,
+            2);
             ``note`` says which variant stage 2 takes and why.
         """
         best = self.best_aicsd()
         stage2 = list(STAGE2_ROWS) + ([best] if best else [])
-        runs = [(row, 0) for row in ROWS if row not in LATE_ROWS]
+        runs = [(row, 0) for row in ROWS
+                if row not in LATE_ROWS + RELEASED_ROWS]
         runs += [(row, seed) for seed in SEEDS[1:] for row in stage2]
         runs += [(row, 0) for row in LATE_ROWS]
+        runs += [(row, seed) for seed in SEEDS for row in RELEASED_ROWS]
         runs = [
             (r, s) for r, s in runs
             if (rows is None or r in rows) and (seeds is None or s in seeds)
@@ -389,7 +436,19 @@ class Study:
         Returns:
             ``(checkpoint path, summary dict)``; ``(None, None)`` in a dry
             run that would train it.
+
+        Raises:
+            RuntimeError: If ``teacher_ckpt`` is given but it or
+                ``OUT/teacher.json`` is missing.
         """
+        if self.teacher_ckpt is not None:
+            path = osp.join(self.out, 'teacher.json')
+            for f in (self.teacher_ckpt, path):
+                if not osp.isfile(f):
+                    raise RuntimeError(
+                        f'--teacher-ckpt: {f} does not exist; it needs the '
+                        'checkpoint and the summary of its training')
+            return self.teacher_ckpt, RT.read_summary(path)
         work_dir = osp.join(self.work_root, 'teacher')
         row = self.finished_row(self.teacher_config, work_dir)
         if row is None:
@@ -447,12 +506,26 @@ class Study:
                                f'expected {seed}')
         summary = self.describe(done, work_dir)
         summary['row'] = row
-        if done['distill']:
+        if done['distill'] and self.teacher_ckpt is not None:
+            summary['teacher_ckpt'] = osp.basename(teacher_ckpt)
+            summary['teacher_sha256'] = self.teacher_sha256()
+        elif done['distill']:
             summary['teacher_ckpt'] = osp.relpath(teacher_ckpt, self.work_root)
+        if done['distill']:
             for m in RT.METRICS:  # same checkpoint, same val images
                 summary.setdefault(f'teacher/{m}', teacher[m])
         self.write_json(self.summary_path(row, seed), summary)
         return summary
+
+    def teacher_sha256(self) -> str:
+        """SHA-256 of ``teacher_ckpt`` (hex), computed once."""
+        if self._teacher_sha256 is None:
+            digest = hashlib.sha256()
+            with open(self.teacher_ckpt, 'rb') as f:
+                for block in iter(lambda: f.read(1 << 20), b''):
+                    digest.update(block)
+            self._teacher_sha256 = digest.hexdigest()
+        return self._teacher_sha256
 
     # ---- table -------------------------------------------------------
     def write_readme(self) -> str:
@@ -547,7 +620,7 @@ def main(argv=None) -> None:
     # SIGTERM as Ctrl-C: tools/train.py is stopped, its wall time recorded
     sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     study = Study(args.work_root, args.out, args.teacher_config,
-                  args.cfg_options)
+                  args.cfg_options, args.teacher_ckpt)
     try:
         runs, _ = study.plan(args.rows, args.seeds)
         teacher_ckpt = teacher = None  # first, if any run needs it

@@ -6,6 +6,8 @@ from .ickd_loss import ICKDLoss, ickd_loss
 from .icsd_loss import ICSDLoss, icsd_loss, inter_class_similarity
 from .idd_loss import IDDLoss, idd_loss
 from .pixel_kd_loss import PixelKDLoss, pixel_kd_loss
+from .released_icsd_loss import (ReleasedCodeICSDLoss, released_ics,
+                                 released_icsd_loss)
 from .skd_pairwise_loss import SKDPairwiseLoss, skd_pairwise_loss
 from .sp_loss import SPLoss, sp_loss
 
@@ -13,5 +15,6 @@ __all__ = [
     'ICSDLoss', 'icsd_loss', 'inter_class_similarity', 'PixelKDLoss',
     'pixel_kd_loss', 'ATLoss', 'at_loss', 'SPLoss', 'sp_loss',
     'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
-    'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss'
+    'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
+    'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss'
 ]

@@ -148,9 +148,11 @@ def icsd_loss(student_logits: Tensor,
             Resized bilinearly to the teacher's (H, W) if they differ.
         teacher_logits (Tensor): Teacher logits, shape (B, C, H, W).
         tau (float): Temperature of the spatial softmax. Defaults to 1.0.
-        normalize (bool): L2-normalise each row of both ICS matrices before
-            the difference, as the authors' released code does (not part of
-            Eq. 4). Defaults to False.
+        normalize (bool): L2-normalise each row of both per-image ICS
+            matrices before the difference (not part of Eq. 4). This is not
+            the released code's term, which normalises the rows of a
+            different, pooled matrix: that is
+            :class:`.ReleasedCodeICSDLoss`. Defaults to False.
 
     Returns:
         Tensor: Scalar float32 loss, in squared nats.
@@ -174,14 +176,17 @@ class ICSDLoss(nn.Module):
 
     Called as ``loss(student_logits, teacher_logits)``; see
     :func:`icsd_loss` for shapes. The paper's lambda = 9500 was tuned for
-    the released code's different quantity and does not carry over: set
+    the released code's different quantity (:class:`.ReleasedCodeICSDLoss`)
+    and does not carry over: set
     ``loss_weight`` by calibration (see the configs and the README).
 
     Args:
         tau (float): Temperature of the spatial softmax (Eq. 2).
             Defaults to 1.0.
-        normalize (bool): Row-wise L2 normalisation of the ICS matrices, as
-            in the released code. Defaults to False (Eq. 4 as printed).
+        normalize (bool): Row-wise L2 normalisation of the per-image ICS
+            matrices (Eq. 3 KLs). Not the released code's term (see
+            :class:`.ReleasedCodeICSDLoss`). Defaults to False (Eq. 4 as
+            printed).
         loss_weight (float): Weight of the loss (lambda). Defaults to 1.0.
         loss_name (str): Name of the loss item; mmengine sums items whose
             name contains ``'loss'``. Defaults to 'loss_icsd'.

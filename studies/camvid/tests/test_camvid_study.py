@@ -59,21 +59,26 @@ def test_study_rows_are_configs(study_tool):
         assert osp.isfile(osp.join(REPO, config)), row
     assert osp.isfile(osp.join(REPO, study_tool.TEACHER))
     assert not study_tool.Study.distills('baseline')
+    assert not study_tool.Study.distills('baseline-time-matched')
     assert all(
         study_tool.Study.distills(r) for r in study_tool.ROWS
-        if r != 'baseline')
+        if not r.startswith('baseline'))
 
 
 def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
     late = ['i2ckd', 'idd']
-    rows = [r for r in study_tool.ROWS if r not in late]
+    released = [
+        'kd-released-icsd', 'aicsd-released', 'kd-released-weight',
+        'icsd-released', 'baseline-time-matched', 'kd-icsd-normalize'
+    ]
+    rows = [r for r in study_tool.ROWS if r not in late + released]
     assert len(rows) == 10 and rows[-1] == 'cwd'
     stage2 = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
     runs, note = study.plan()
-    assert runs == [(r, 0) for r in rows] + [(r, s) for s in (1, 2)
-                                             for r in stage2] + [(r, 0)
-                                                                 for r in late]
+    assert runs == [(r, 0) for r in rows] + [
+        (r, s) for s in (1, 2) for r in stage2
+    ] + [(r, 0) for r in late] + [(r, s) for s in (0, 1, 2) for r in released]
     assert 'chosen once' in note
     # three of four variants: still waiting
     write(study, 'aicsd-ne50', 0, miou=31.0)
@@ -83,12 +88,60 @@ def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     write(study, 'aicsd-exp-ne50', 0, miou=32.0)
     assert study.best_aicsd() == 'aicsd'
     runs, note = study.plan()
+    runs = runs[:-18]  # before the released rows
     assert runs[-4:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2), ('i2ckd', 0),
                          ('idd', 0)]
     assert ('aicsd', 1) in runs and ('aicsd-ne50', 1) not in runs
     assert 'aicsd 33.50' in note and 'aicsd-ne50 31.00' in note
     runs, _ = study.plan(rows=['kd', 'aicsd'], seeds=[1, 2])
     assert runs == [('kd', 1), ('aicsd', 1), ('kd', 2), ('aicsd', 2)]
+
+
+def test_given_teacher_checkpoint(study_tool, tmp_path, monkeypatch):
+    """--teacher-ckpt: no teacher training; its summary is teacher.json,
+    and each distillation summary names the file and its SHA-256."""
+    ckpt = tmp_path / 'teacher_fp16.pth'
+    study = study_tool.Study(
+        tmp_path / 'work', tmp_path / 'out', teacher_ckpt=str(ckpt))
+    with pytest.raises(RuntimeError, match='teacher_fp16.pth does not exist'):
+        study.teacher()
+    ckpt.write_bytes(b'abc')
+    with pytest.raises(RuntimeError, match='teacher.json does not exist'):
+        study.teacher()
+    teacher = dict(
+        config='teacher_config',
+        method='TEACHER',
+        mIoU=40.67,
+        aAcc=85.14,
+        mAcc=50.0,
+        seed=0,
+        iter=1600,
+        distill=False)
+    study.write_json(str(tmp_path / 'out' / 'teacher.json'), teacher)
+    monkeypatch.setattr(study, 'finished_row',
+                        lambda *a: pytest.fail('no teacher work dir is read'))
+    path, summary = study.teacher()
+    assert path == str(ckpt)
+    assert summary['mIoU'] == 40.67 and summary['aAcc'] == 85.14
+    row = dict(
+        config='kd_config',
+        method='KD',
+        distill=True,
+        seed=1,
+        iter=600,
+        mIoU=30.0,
+        aAcc=70.0,
+        mAcc=40.0)
+    monkeypatch.setattr(study, 'finished_row', lambda *a: row)
+    summary = study.run('kd-released-weight', 1, str(ckpt), teacher)
+    assert summary['teacher_ckpt'] == 'teacher_fp16.pth'
+    # sha256 of b'abc'
+    assert summary['teacher_sha256'] == (
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    assert summary['teacher/mIoU'] == 40.67
+    assert summary['row'] == 'kd-released-weight'
+    assert json.loads(
+        open(study.summary_path('kd-released-weight', 1)).read()) == summary
 
 
 def test_readme_tables_from_summaries(study_tool, tmp_path):

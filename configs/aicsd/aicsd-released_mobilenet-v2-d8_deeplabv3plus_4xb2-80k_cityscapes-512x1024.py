@@ -1,0 +1,6 @@
+# AICSD's released-code recipe with its linear ALW (alpha = 0 in the first
+# ALW epoch): CE + KD + the released ICS term at the released weights
+# relative to CE; departs from it in a frozen eval-mode teacher and
+# mmseg's auxiliary head (configs/aicsd/README.md).
+_base_ = './kd-released-icsd_mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
+custom_hooks = [dict(type='ALWHook', schedule='linear')]
