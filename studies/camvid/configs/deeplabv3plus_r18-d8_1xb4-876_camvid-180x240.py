@@ -1,5 +1,5 @@
-# The CamVid student alone for 876 iterations: as many as fit in a KD
-# run's 600 at the measured s/iteration of the two (studies/camvid).
+# Study row baseline-time-matched: the student alone for 876 iterations.
+# See studies/camvid/README.md (rows and why).
 _base_ = '../../../configs/deeplabv3plus/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 param_scheduler = [
     dict(

@@ -1,5 +1,5 @@
-# CE + the released ICS term at the released-code recipe's weight, no KD:
-# a row of the CamVid study (studies/camvid).
+# Study row icsd-released: CE + the released ICS term, no KD.
+# See studies/camvid/README.md (rows and why).
 _base_ = '../../../configs/aicsd/kd-released-icsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 model = dict(
     distill_losses=dict(

@@ -1,5 +1,5 @@
-# CE + KD alone at the released-code recipe's KD weight (10 * B / C), no
-# ICS term: a row of the CamVid study (studies/camvid).
+# Study row kd-released-weight: CE + KD at the released recipe's KD weight.
+# See studies/camvid/README.md (rows and why).
 _base_ = '../../../configs/aicsd/kd-released-icsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py'
 model = dict(
     distill_losses=dict(
