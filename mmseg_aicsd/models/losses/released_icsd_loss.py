@@ -1,8 +1,10 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 """The ICS term of the AICSD authors' released code (``lo_loss``).
 
-It is not Eq. 2-4 of the paper (that is :class:`.ICSDLoss`): see
-``configs/aicsd/README.md``, "Paper and released code".
+A. M. Mansourian, R. Ahmadi, S. Kasaei, "AICSD: Adaptive Inter-Class
+Similarity Distillation for Semantic Segmentation", arXiv 2308.04243; the
+code released with it (github AmirMansurian/AICSD). It is not the paper's
+Eq. 2-4 (:class:`.ICSDLoss`): see ``docs/en/paper_vs_released_code.md``.
 """
 from typing import Optional, Sequence, Tuple
 
