@@ -3,6 +3,7 @@
 correct, their memory measurement counts what it should, and each script
 runs (``--quick``: tiny shapes, a few seconds)."""
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -66,8 +67,9 @@ def test_scripts_run_quick(tmp_path):
         'distill_step': [],
         'teacher_precision': [],
         'released_icsd_loss': [],
+        'gpu_check': [],
     }
-    # in parallel, one thread each: the four take ~20 s together
+    # in parallel, one thread each
     procs = {
         script:
         subprocess.Popen(
@@ -81,8 +83,18 @@ def test_scripts_run_quick(tmp_path):
             text=True)
         for script, args in commands.items()
     }
+    outs = {}
     for script, proc in procs.items():
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f'{script} failed:\n{err[-3000:]}'
         assert '| ' in out, f'{script} printed no table:\n{out}'
+        outs[script] = out
     assert plot.stat().st_size > 0
+    # the GPU check's CPU path: every precision row, 20 AMP iterations,
+    # all losses finite
+    gpu = outs['gpu_check']
+    for row in ('| student ', '| student, AMP', 'distill, teacher float32 ',
+                'distill, teacher bfloat16, AMP'):
+        assert row in gpu, row
+    assert len(re.findall(r'^\| (\d+) +\| True', gpu, re.M)) == 20, gpu
+    assert gpu.rstrip().endswith('all losses finite: True')
