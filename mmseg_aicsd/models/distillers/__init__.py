@@ -1,12 +1,14 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 from .distill_losses import LOGITS, DistillLossSet
 from .frozen_teacher import (TEACHER_DTYPES, build_frozen_teacher,
-                             check_same_preprocessing, ddp_ignore_names,
-                             keep_out_of_checkpoints, load_teacher,
-                             teacher_dtype, teacher_forward)
+                             check_same_preprocessing, cpu_has_native_bfloat16,
+                             ddp_ignore_names, keep_out_of_checkpoints,
+                             load_teacher, teacher_dtype, teacher_forward,
+                             warn_slow_cpu_bfloat16)
 
 __all__ = [
     'LOGITS', 'DistillLossSet', 'TEACHER_DTYPES', 'build_frozen_teacher',
-    'check_same_preprocessing', 'ddp_ignore_names', 'keep_out_of_checkpoints',
-    'load_teacher', 'teacher_dtype', 'teacher_forward'
+    'check_same_preprocessing', 'cpu_has_native_bfloat16', 'ddp_ignore_names',
+    'keep_out_of_checkpoints', 'load_teacher', 'teacher_dtype',
+    'teacher_forward', 'warn_slow_cpu_bfloat16'
 ]

@@ -9,6 +9,9 @@ calls, so that the teacher stays a plain mmseg segmentor at
 ``model.teacher`` (``TeacherEvalHook`` runs its ``val_step``).
 """
 import os.path as osp
+import warnings
+from contextlib import nullcontext
+from functools import lru_cache
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -26,11 +29,13 @@ from ..utils import ModuleOutputRecorder
 # Fields of SegDataPreProcessor that change what the network sees.
 PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
 TEACHER_DTYPES = dict(
-    float32=None, bfloat16=torch.bfloat16, float16=torch.float16)
+    float32=torch.float32, bfloat16=torch.bfloat16, float16=torch.float16)
 
 
 def teacher_dtype(name: Optional[str]) -> Optional[torch.dtype]:
-    """The autocast dtype of ``teacher_dtype`` (None: full precision).
+    """The dtype of ``teacher_dtype``: None runs the teacher as the code
+    around it runs (float32, or the AMP dtype under ``AmpOptimWrapper``);
+    float32 runs it in float32 even under AMP.
 
     Raises:
         ValueError: If ``name`` is not None or a key of
@@ -41,6 +46,28 @@ def teacher_dtype(name: Optional[str]) -> Optional[torch.dtype]:
             f'teacher_dtype must be one of {list(TEACHER_DTYPES)} or '
             f'None, got {name!r}')
     return TEACHER_DTYPES.get(name)
+
+
+def cpu_has_native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AMX tiles or
+    AVX512-BF16), as torch's CPU capability checks report it."""
+    checks = ('_is_amx_tile_supported', '_is_avx512_bf16_supported')
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+@lru_cache(maxsize=None)
+def warn_slow_cpu_bfloat16() -> None:
+    """Warn, once per process, that a bfloat16 teacher on a CPU without
+    native bfloat16 makes training slower, not faster."""
+    if cpu_has_native_bfloat16():
+        return
+    warnings.warn(
+        "teacher_dtype='bfloat16' on a CPU without native bfloat16 (no AMX "
+        'or AVX512-BF16): on such a CPU (an AMD EPYC) the teacher forward '
+        'was no faster and a whole distillation step 10x slower than in '
+        'float32 (66 s against 6.6 s, docs/benchmarks.md). Set '
+        'model.teacher_dtype=None on this machine.',
+        stacklevel=3)
 
 
 def check_same_preprocessing(student_cfg: Optional[dict],
@@ -141,20 +168,29 @@ def teacher_forward(teacher: nn.Module, inputs: Tensor,
     Args:
         teacher (nn.Module): The frozen teacher.
         inputs (Tensor): (B, 3, H, W), the student's preprocessed batch.
-        dtype (torch.dtype, optional): Autocast dtype (bfloat16, float16);
-            its logits and the floating outputs ``recorder`` holds are then
-            cast back to float32, so the losses stay float32. None: full
-            precision.
+        dtype (torch.dtype, optional): The teacher's precision: None, the
+            ambient one (float32, or AMP's autocast dtype); float32,
+            autocast off; bfloat16 or float16, autocast in that dtype
+            (bfloat16 on a CPU without it warns once,
+            :func:`warn_slow_cpu_bfloat16`). Its logits and the floating
+            outputs ``recorder`` holds come back as float32 in every case,
+            so the losses stay float32.
         recorder (ModuleOutputRecorder): The teacher's recorder.
 
     Returns:
-        Tensor: Logits (B, C, h, w), the decode head's ``conv_seg`` output.
+        Tensor: Logits (B, C, h, w), float32, the decode head's
+        ``conv_seg`` output.
     """
-    with torch.no_grad():
-        if dtype is None:
-            return teacher(inputs, mode='tensor')
-        with torch.autocast(inputs.device.type, dtype=dtype):
-            logits = teacher(inputs, mode='tensor')
+    if dtype is None:
+        precision = nullcontext()
+    elif dtype is torch.float32:
+        precision = torch.autocast(inputs.device.type, enabled=False)
+    else:
+        if dtype is torch.bfloat16 and inputs.device.type == 'cpu':
+            warn_slow_cpu_bfloat16()
+        precision = torch.autocast(inputs.device.type, dtype=dtype)
+    with torch.no_grad(), precision:
+        logits = teacher(inputs, mode='tensor')
     outputs = recorder.outputs
     for name, output in outputs.items():
         if isinstance(output, Tensor) and output.is_floating_point():

@@ -82,10 +82,12 @@ class DistillEncoderDecoder(EncoderDecoder):
             the loss and the iteration, before the optimizer step. True:
             warn and skip the step, BatchNorm statistics restored (see
             :class:`~mmseg_aicsd.models.utils.NonFiniteLossGuard`).
-        teacher_dtype (str, optional): Run the teacher's forward under
-            autocast in ``'bfloat16'`` or ``'float16'`` (its outputs are
-            cast back to float32, so the losses stay float32). None or
-            ``'float32'`` (default): full precision.
+        teacher_dtype (str, optional): The precision of the teacher's
+            forward: ``'bfloat16'`` or ``'float16'`` (autocast),
+            ``'float32'`` (float32 even under AMP), or None (default): as
+            the student's forward runs (float32, or AMP's dtype under
+            ``AmpOptimWrapper``). Its outputs are cast to float32 in every
+            case, so the losses stay float32.
         **kwargs: The student's ``EncoderDecoder`` arguments (backbone,
             decode_head, auxiliary_head, data_preprocessor, ...).
 
