@@ -252,6 +252,51 @@ def test_visualize_ics_distances_and_figure(runs, sharp, tmp_path, capsys):
     assert_size(out, (3.0 * 4 + 0.6, 4.2 + 2.6 * 2 + 0.9 + 0.5))
 
 
+def naive_released(logits):
+    """The released code's row-normalised ICS matrix of one image, a literal
+    float64 loop: P = softmax over H, M[i, j] = M[j, i] =
+    sum_{h,w} P_j (log P_j - P_i) for i <= j, rows L2-normalised."""
+    p = torch.softmax(logits[0].double(), dim=1)  # (C, H, W), over H
+    c = p.shape[0]
+    m = torch.zeros(c, c, dtype=torch.float64)
+    for i in range(c):
+        for j in range(i, c):
+            m[i, j] = m[j, i] = (p[j] * (p[j].log() - p[i])).sum()
+    return m / m.norm(dim=1, keepdim=True)
+
+
+def test_visualize_ics_released_term(runs, sharp, tmp_path, capsys):
+    tool = load_tool('visualize_ics')
+    out = tmp_path / 'released.png'
+    tool.main(
+        ics_args(
+            runs,
+            sharp['teacher'],
+            out,
+            '--student-ckpt',
+            sharp['student'],
+            '--baseline-ckpt',
+            sharp['teacher'],
+            '--released',
+            split=False))
+    text = capsys.readouterr().out
+    released = text.split('row-normalised ICS matrices', 1)[1]
+    img = runs['images'][0]
+    expected = torch.linalg.norm(
+        naive_released(direct_logits(sharp['teacher'], img)) -
+        naive_released(direct_logits(sharp['student'], img))).item()
+    assert expected > 0.01
+    (value, ), = printed(released, 'student')
+    assert value == pytest.approx(expected, rel=1e-4)
+    assert printed(released, 'baseline') == [[0.0]]
+    # Eq. 3's distance is printed as without --released
+    assert printed(text.split('row-normalised', 1)[0], 'student')[0][0] == \
+        pytest.approx(frobenius(sharp['teacher'], sharp['student'], img),
+                      rel=1e-4)
+    # a second 4.2 in row of heatmaps
+    assert_size(out, (15.2, 13.4 + 4.2))
+
+
 def test_split_data_infos_and_labels(runs, tmp_path):
     cfg = Config.fromfile(osp.join(REPO, STUDENT))
     cfg.val_dataloader.dataset.data_root = runs['root']

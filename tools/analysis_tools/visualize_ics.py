@@ -18,6 +18,12 @@ spreads over (the exponential of its entropy) and how much of its mass lies
 on that class's labelled pixels, averaged over (image, labelled class)
 pairs: matching the teacher's ICS need not put ``G_i`` on the right pixels.
 
+``--released`` adds a second row of heatmaps: the matrices the AICSD
+authors' released code compares (:func:`released_ics` of the image, softmax
+over H, each row L2-normalised, as in :class:`ReleasedCodeICSDLoss`), and
+prints their Frobenius distances: that term's view of the same logits
+beside Eq. 3's.
+
 ICS is computed by the project's :func:`inter_class_similarity` on the
 decode head's logits at the head's output size (1/4 of the input for
 DeepLabV3+), tau from the config's ``ICSDLoss`` (else 1): the maps the
@@ -66,6 +72,7 @@ from mmseg_aicsd.analysis import (class_indices, colour_labels,
                                   predict_with_logits, split_data_infos,
                                   student_model_config, teacher_model_config)
 from mmseg_aicsd.models.losses import inter_class_similarity  # noqa: E402
+from mmseg_aicsd.models.losses import released_ics
 from mmseg_aicsd.models.losses.utils import match_logits  # noqa: E402
 
 # classes shown when --classes is not given: the teacher's largest ones
@@ -114,6 +121,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=float,
         help='softmax temperature; default: the tau of the config\'s '
         'ICSDLoss, else 1')
+    parser.add_argument(
+        '--released',
+        action='store_true',
+        help='also show the released code\'s row-normalised ICS matrices '
+        '(ReleasedCodeICSDLoss) and their distances')
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--dpi', type=int, default=100)
     parser.add_argument(
@@ -165,6 +177,35 @@ def ics_distances(teacher_logits: torch.Tensor,
     return ics, distances
 
 
+def released_distances(teacher_logits: torch.Tensor,
+                       student_logits: Dict[str, torch.Tensor]) -> tuple:
+    """The released code's ICS matrices, rows L2-normalised, and their
+    distances to the teacher's (what ``ReleasedCodeICSDLoss`` compares,
+    softmax over H).
+
+    Args:
+        teacher_logits (Tensor): (1, C, H, W) teacher logits of one image.
+        student_logits (dict[str, Tensor]): (1, C, H_s, W_s) logits by
+            model name; resized to (H, W) as in :func:`ics_distances`.
+
+    Returns:
+        tuple[dict, dict]: (C, C) row-normalised matrices by name (the
+        teacher's under ``'teacher'``), and ``||N(M_T) - N(M_S)||_F`` by
+        student name, each a 0-d tensor (no unit: rows have length 1).
+
+    Raises:
+        ValueError: If the logits cannot be matched.
+    """
+    mats = {'teacher': F.normalize(released_ics(teacher_logits), dim=-1)}
+    distances = {}
+    for name, logits in student_logits.items():
+        logits, _ = match_logits(logits, teacher_logits)
+        mats[name] = F.normalize(released_ics(logits), dim=-1)
+        distances[name] = torch.linalg.matrix_norm(mats['teacher'] -
+                                                   mats[name])
+    return mats, distances
+
+
 def intra_class_distributions(logits: torch.Tensor,
                               tau: float = 1.0) -> torch.Tensor:
     """The intra-class distributions G_i of AICSD Eq. 2.
@@ -185,11 +226,43 @@ def intra_class_distributions(logits: torch.Tensor,
     return torch.softmax(flat, dim=-1).view(logits.shape)
 
 
-def plot_ics(image: np.ndarray, ics: Dict[str,
-                                          np.ndarray], distances: Dict[str,
-                                                                       float],
-             maps: Dict[str, np.ndarray], predictions: Dict[str, np.ndarray],
-             meta: dict, shown: Sequence[int], title: str) -> Figure:
+def _heatmap_row(fig, axes, cbar_ax, mats: Dict[str, np.ndarray],
+                 distances: Dict[str, float], classes: Sequence[str],
+                 symbol: str, label: str, diverging: bool) -> None:
+    """One row of class x class heatmaps on one colour scale."""
+    vmax = max(float(np.abs(m).max()) for m in mats.values())
+    vmin, cmap = (-vmax, 'RdBu_r') if diverging else (0, 'viridis')
+    for i, (ax, name) in enumerate(zip(axes, mats)):
+        im = ax.imshow(mats[name], cmap=cmap, vmin=vmin, vmax=vmax)
+        head = f'{name} (max {mats[name].max():.3g})'
+        if name != 'teacher':
+            head += (f'\n$\\|{symbol}_T - {symbol}\\|_F$ = '
+                     f'{distances[name]:.3g}')
+        ax.set_title(head, fontsize=10)
+        ax.set_xticks(
+            range(len(classes)),
+            classes,
+            rotation=60,
+            ha='right',
+            rotation_mode='anchor',
+            fontsize=8)
+        ax.set_yticks(
+            range(len(classes)), classes if i == 0 else [], fontsize=8)
+        ax.set_xlabel('class j', fontsize=8)
+        if i == 0:
+            ax.set_ylabel('class i', fontsize=8)
+    fig.colorbar(im, cax=cbar_ax, label=label)
+
+
+def plot_ics(image: np.ndarray,
+             ics: Dict[str, np.ndarray],
+             distances: Dict[str, float],
+             maps: Dict[str, np.ndarray],
+             predictions: Dict[str, np.ndarray],
+             meta: dict,
+             shown: Sequence[int],
+             title: str,
+             released: Optional[tuple] = None) -> Figure:
     """The figure: the image and the ICS heatmaps on top; below, one row per
     model with its prediction and its intra-class distributions.
 
@@ -206,49 +279,49 @@ def plot_ics(image: np.ndarray, ics: Dict[str,
         meta (dict): ``classes`` (C names) and ``palette``.
         shown (Sequence[int]): Indices of the classes whose maps are shown.
         title (str): The figure's title.
+        released (tuple, optional): The released code's row-normalised
+            (C, C) matrices by model name and their distances by student
+            name (:func:`released_distances`), drawn as a second row of
+            heatmaps.
 
     Returns:
         Figure: Of ``max(3.4 * (n + 1) + 1.6, 3.0 * (k + 1) + 0.6)`` x
-        ``4.2 + 2.6 * n + 1.4`` inches for n models and k classes.
+        ``4.2 * r + 2.6 * n + 1.4`` inches for n models, k classes and r
+        rows of heatmaps (2 with ``released``).
     """
     classes = meta['classes']
     names = list(ics)
     n, k = len(names), len(shown)
+    rows = 2 if released else 1
     width = max(PANEL * (n + 1) + 1.6, 3.0 * (k + 1) + 0.6)
     rows_height = ROW * n + 0.9
     fig = plt.figure(
-        figsize=(width, TOP + rows_height + 0.5), layout='constrained')
-    top, bottom = fig.subfigures(2, 1, height_ratios=[TOP, rows_height])
+        figsize=(width, TOP * rows + rows_height + 0.5), layout='constrained')
+    top, bottom = fig.subfigures(2, 1, height_ratios=[TOP * rows, rows_height])
     top.suptitle(title, fontsize=12)  # fig.suptitle would overlap it
 
     # the image, then the ICS heatmaps on one colour scale; the colour bar
     # gets its own column (a bar stolen from several axes upsets the
     # constrained layout: the title then overlaps the heatmaps' headings)
-    axes = top.subplots(1, n + 2, width_ratios=[1] * (n + 1) + [0.06])
-    axes, cbar_ax = axes[:-1], axes[-1]
-    axes[0].imshow(image)
-    axes[0].set_title('image', fontsize=10)
-    axes[0].axis('off')
-    vmax = max(float(m.max()) for m in ics.values())
-    for i, (ax, name) in enumerate(zip(axes[1:], names)):
-        im = ax.imshow(ics[name], cmap='viridis', vmin=0, vmax=vmax)
-        head = f'{name} (max {ics[name].max():.3g})'
-        if name != 'teacher':
-            head += f'\n$\\|ICS_T - ICS\\|_F$ = {distances[name]:.3g}'
-        ax.set_title(head, fontsize=10)
-        ax.set_xticks(
-            range(len(classes)),
-            classes,
-            rotation=60,
-            ha='right',
-            rotation_mode='anchor',
-            fontsize=8)
-        ax.set_yticks(
-            range(len(classes)), classes if i == 0 else [], fontsize=8)
-        ax.set_xlabel('class j', fontsize=8)
-        if i == 0:
-            ax.set_ylabel('class i', fontsize=8)
-    top.colorbar(im, cax=cbar_ax, label='ICS(i, j) = KL($G_i$ || $G_j$), nats')
+    axes = np.asarray(
+        top.subplots(
+            rows, n + 2, width_ratios=[1] * (n + 1) + [0.06], squeeze=False))
+    axes[0, 0].imshow(image)
+    axes[0, 0].set_title('image', fontsize=10)
+    for ax in axes[:, 0]:
+        ax.axis('off')
+    _heatmap_row(top, axes[0, 1:-1], axes[0, -1], ics, distances, classes,
+                 'ICS', 'ICS(i, j) = KL($G_i$ || $G_j$), nats', False)
+    if released:
+        axes[1, 0].text(
+            0.5,
+            0.5, 'released code\'s ICS term:\nsoftmax over H,\n'
+            'rows L2-normalised\n(not a KL)',
+            ha='center',
+            va='center',
+            fontsize=10)
+        _heatmap_row(top, axes[1, 1:-1], axes[1, -1], released[0], released[1],
+                     classes, 'N(M)', 'N(M)(i, j), row-normalised', True)
 
     # per model: prediction, then G_i of each shown class as multiples of
     # the uniform distribution (1 = spread evenly), one scale per class
@@ -360,6 +433,23 @@ def run(args: argparse.Namespace) -> None:
     print(f'image {args.img}')
     for name in students:
         print(f'  {name:<10}{distances[name].item():.6g}')
+    released = None
+    if args.released:
+        released = released_distances(logits['teacher'],
+                                      {n: logits[n]
+                                       for n in students})
+        print('Frobenius distance of the released code\'s row-normalised '
+              'ICS matrices, ||N(M_T) - N(M_S)||_F (softmax over H; '
+              'ReleasedCodeICSDLoss):')
+        for name in students:
+            print(f'  {name:<10}{released[1][name].item():.6g}')
+        released = ({
+            n: m.numpy()
+            for n, m in released[0].items()
+        }, {
+            n: d.item()
+            for n, d in released[1].items()
+        })
     if args.split:
         print_split_distances(
             cfg, args.split, models, students, tau, known={args.img: logits})
@@ -382,7 +472,7 @@ def run(args: argparse.Namespace) -> None:
             for n, d in distances.items()
         }, maps, predictions, meta, shown,
         f'Inter-class similarity (AICSD Eq. 3), {osp.basename(args.img)}: '
-        f'{osp.splitext(osp.basename(args.config))[0]}, tau={tau:g}')
+        f'{osp.splitext(osp.basename(args.config))[0]}, tau={tau:g}', released)
     fig.savefig(args.out, dpi=args.dpi, pil_kwargs=dict(optimize=True))
     plt.close(fig)
     print(f'saved {args.out}')
