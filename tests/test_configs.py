@@ -88,6 +88,7 @@ STUDY_ROWS = {
     'studies/camvid/configs/icsd-released': ({'loss_icsd'}, None),
     'studies/camvid/configs/kd-icsd-normalize': ({'loss_icsd',
                                                   'loss_kd'}, None),
+    'kd/kd-cache': ({'loss_kd'}, None),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',
             'mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024',
@@ -219,6 +220,9 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
         assert [h.get('schedule', 'linear') for h in hooks] == \
             ([schedule] if schedule else [])
         cfg.model.teacher_ckpt = teacher_ckpts(cfg.model.teacher)
+        # the offline teacher's cache is built and trained from in
+        # tests/test_tools/test_teacher_cache_tool.py; here the teacher runs
+        cfg.model.pop('teacher_cache', None)
     cfg.model.pretrained = None  # no ImageNet download in tests
     model = revert_sync_batchnorm(MODELS.build(cfg.model))  # as on 1 process
     model.init_weights()

@@ -14,8 +14,9 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
 from ...utils import teacher_config
-from ..distillers import (DistillLossSet, build_frozen_teacher,
-                          ddp_ignore_names, keep_out_of_checkpoints)
+from ..distillers import (LOGITS, DistillLossSet, TeacherLogitCache,
+                          build_frozen_teacher, ddp_ignore_names,
+                          keep_out_of_checkpoints)
 from ..distillers import teacher_dtype as parse_teacher_dtype
 from ..distillers import teacher_forward
 from ..utils import NonFiniteLossGuard, check_labelled
@@ -82,6 +83,14 @@ class DistillEncoderDecoder(EncoderDecoder):
             the loss and the iteration, before the optimizer step. True:
             warn and skip the step, BatchNorm statistics restored (see
             :class:`~mmseg_aicsd.models.utils.NonFiniteLossGuard`).
+        teacher_cache (str, optional): A folder of the teacher's logits of
+            every training image (``tools/misc/build_teacher_cache.py``):
+            training cuts each sample's teacher logits from it by the
+            sample's resize, crop and flip (:class:`~mmseg_aicsd.models.
+            distillers.TeacherLogitCache`) instead of running the teacher.
+            Logit-level losses only; the pipeline must record the crop box
+            (``RandomCropWithBox``, ``'crop_bbox'`` in ``PackSegInputs``'
+            ``meta_keys``). None (default): the teacher runs every step.
         teacher_dtype (str, optional): The precision of the teacher's
             forward: ``'bfloat16'`` or ``'float16'`` (autocast),
             ``'float32'`` (float32 even under AMP), or None (default): as
@@ -98,8 +107,9 @@ class DistillEncoderDecoder(EncoderDecoder):
         ValueError: If the teacher's class count or input normalisation
             (``data_preprocessor`` mean/std/channel order) differ from the
             student's, a distillation loss name is invalid, an
-            ``alw_kd_losses`` name is not in ``distill_losses``, or
-            ``teacher_dtype`` is unknown.
+            ``alw_kd_losses`` name is not in ``distill_losses``,
+            ``teacher_dtype`` is unknown, or ``teacher_cache`` is set with a
+            loss on features or was built for another teacher.
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
         RuntimeError: If ``teacher_ckpt`` does not match the teacher
@@ -117,6 +127,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                  alw_kd_losses: Optional[Sequence[str]] = None,
                  skip_nonfinite_loss: bool = False,
                  teacher_dtype: Optional[str] = None,
+                 teacher_cache: Optional[str] = None,
                  **kwargs):
         super().__init__(**kwargs)
         # config errors first, before a teacher checkpoint is downloaded
@@ -142,9 +153,29 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.distill_loss_set.build_connectors(self._probe)
         self.distill_connectors = self.distill_loss_set.connectors
         keep_out_of_checkpoints(self)
+        self.teacher_cache = (
+            self._open_cache(teacher_cache, teacher)
+            if teacher_cache else None)
+
+    def _open_cache(self, cache_dir: str, teacher) -> TeacherLogitCache:
+        """The teacher cache, for logit-level losses only."""
+        features = [
+            name for name, maps in self.distill_maps.items()
+            if maps != (LOGITS, LOGITS)
+        ]
+        if features:
+            raise ValueError(
+                f'teacher_cache holds logits only, but {features} compare '
+                'features; train them with the online teacher '
+                '(teacher_cache=None)')
+        return TeacherLogitCache(cache_dir, teacher_config(teacher),
+                                 self.teacher_ckpt)
 
     def distill_forward(
-            self, inputs: Tensor) -> Tuple[Tuple[Tensor, ...], Tensor, Tensor]:
+        self,
+        inputs: Tensor,
+        data_samples: Optional[SampleList] = None
+    ) -> Tuple[Tuple[Tensor, ...], Tensor, Tensor]:
         """The one forward of the student and the teacher.
 
         The maps the losses compare are recorded if it runs inside
@@ -152,6 +183,10 @@ class DistillEncoderDecoder(EncoderDecoder):
 
         Args:
             inputs (Tensor): Preprocessed images, shape (B, 3, H, W).
+            data_samples (list[:obj:`SegDataSample`], optional): Their
+                samples; with ``teacher_cache``, the teacher's logits are
+                cut from the cache by their metainfo, at the student's
+                logit size, instead of a teacher forward.
 
         Returns:
             tuple: The student's features (``extract_feat``: backbone /
@@ -161,6 +196,11 @@ class DistillEncoderDecoder(EncoderDecoder):
         """
         x = self.extract_feat(inputs)
         student_logits = self.decode_head.forward(x)
+        if self.teacher_cache and data_samples is not None:
+            teacher_logits = self.teacher_cache.logits(
+                [s.metainfo for s in data_samples], inputs.shape[2:],
+                student_logits.shape[2:], inputs.device)
+            return x, student_logits, teacher_logits
         teacher_logits = teacher_forward(
             self.teacher, inputs, self.teacher_dtype,
             self.distill_loss_set.teacher_recorder)
@@ -219,7 +259,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         # the forward moves BatchNorm statistics: kept to undo a skip
         self.nonfinite_guard.before_forward()
         with self.distill_loss_set.recording():
-            x, student_logits, teacher_logits = self.distill_forward(inputs)
+            x, student_logits, teacher_logits = self.distill_forward(
+                inputs, data_samples)
             # the decode head's loss_by_feat on the logits already computed
             # (what decode_head.loss does, without running the head twice)
             losses = add_prefix(

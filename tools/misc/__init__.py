@@ -1,0 +1,1 @@
+# Copyright (c) mmseg_aicsd contributors. All rights reserved.
