@@ -22,10 +22,12 @@ log-log plot.
 
 Example::
 
-    python -m benchmarks.icsd_loss --plot docs/icsd_scaling.png
+    python -m benchmarks.icsd_loss --plot work_dirs/benchmarks/icsd_scaling.png
 """
 import argparse
 import math
+import os
+import os.path as osp
 from typing import Callable, Dict, Tuple
 
 import torch
@@ -157,8 +159,9 @@ def parse_args() -> argparse.Namespace:
         'ours, forward + backward, at the first case')
     parser.add_argument(
         '--plot',
-        default='docs/icsd_scaling.png',
-        help='where to write the time-against-N plot (PNG); "" for none')
+        default='work_dirs/benchmarks/icsd_scaling.png',
+        help='where to write the time-against-N plot (PNG; its folder is '
+        'made); "" for none')
     return parser.parse_args()
 
 
@@ -280,6 +283,7 @@ def plot(results, path, title) -> None:
     ax.grid(True, which='both', alpha=0.3)
     ax.legend()
     fig.tight_layout()
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     fig.savefig(path, dpi=120)
     print(f'\nplot written to {path}')
 

@@ -5,9 +5,10 @@ Importing this package registers in mmseg's registries the distillation
 losses (``ICSDLoss``, ``PixelKDLoss``, ``ATLoss``, ``SPLoss``,
 ``SKDPairwiseLoss``, ``ICKDLoss``, ``CWDLoss``, and the reconstructed
 ``I2CKDLoss`` and ``IDDLoss``), ``ConvBNConnector``,
-``DistillEncoderDecoder``, the hooks ``ALWHook`` and ``TeacherEvalHook``, and
-``CamVidDataset``, and lets ``torch.load`` read mmengine's resume
-checkpoints (see :mod:`mmseg_aicsd.engine.checkpoint`). It also makes
+``DistillEncoderDecoder``, the hooks ``ALWHook``, ``TeacherEvalHook`` and
+``WriteFirstCheckpointHook``, ``KeepConfigRunner`` and ``CamVidDataset``,
+and lets ``torch.load`` read mmengine's resume checkpoints (see
+:mod:`mmseg_aicsd.engine.checkpoint`). It also makes
 ``mmseg_aicsd::<method>/<config>.py`` config paths resolve (see
 :mod:`mmseg_aicsd.mim`).
 """

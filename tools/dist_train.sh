@@ -4,6 +4,13 @@
 # backend (tools/train.py sets that up).
 CONFIG=$1
 NPROC=$2
+if [[ $# -lt 2 || ! $NPROC =~ ^[1-9][0-9]*$ ]]; then
+    # torchrun would say only "Unsupported nproc_per_node value"
+    echo "usage: $0 CONFIG NPROC [train.py options]" >&2
+    echo "error: NPROC, the number of processes (e.g. 2), must follow the" \
+        "config; got '${NPROC}'" >&2
+    exit 2
+fi
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

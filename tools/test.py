@@ -10,9 +10,12 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmseg_aicsd  # noqa: F401  (the mmseg_aicsd:: config scope)
+from mmseg_aicsd.utils import load_state_dict_strictly, strip_ddp_prefix
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +47,30 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def check_checkpoint(runner: Runner, checkpoint: str, config: str) -> None:
+    """Load ``checkpoint`` into the runner's model with every weight
+    checked (mmengine's ``load_from`` only warns, and would evaluate
+    random weights).
+
+    Raises:
+        CheckpointMismatchError: If its keys or shapes do not fit the
+            config's model; the message says which checkpoint fits which
+            config.
+    """
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    state = _load_checkpoint(checkpoint, map_location='cpu')
+    load_state_dict_strictly(
+        model,
+        strip_ddp_prefix(state.get('state_dict', state)),
+        f'checkpoint {checkpoint!r}',
+        config=f'the model of {config}',
+        hint='a checkpoint of this config\'s model (a distillation run\'s '
+        'checkpoints go with the student\'s plain config, a teacher\'s '
+        'with the teacher config; one with distill_connectors.* keys '
+        'first through tools/model_converters/distill_to_student.py)')
+
+
 def main() -> None:
     """Build the runner from the config, load the checkpoint and test."""
     args = parse_args()
@@ -68,7 +95,10 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
-    Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    if not args.tta:  # the TTA wrapper holds the model as `module.`
+        check_checkpoint(runner, args.checkpoint, args.config)
+    runner.test()
 
 
 if __name__ == '__main__':

@@ -13,10 +13,12 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 
 import mmseg_aicsd  # noqa: F401  (the mmseg_aicsd:: config scope)
 from mmseg.registry import RUNNERS
+from mmseg_aicsd.engine import (KeepConfigRunner, check_fresh_run,
+                                warn_other_method)
+from mmseg_aicsd.utils import check_crop_fits
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +76,15 @@ def setup_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def write_checkpoints_first(cfg: Config) -> None:
+    """Use ``WriteFirstCheckpointHook`` for a stock ``CheckpointHook``:
+    the same hook, but a kill while it writes never leaves a run with no
+    checkpoint to resume from (mmengine deletes the outdated one first)."""
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint is not None and checkpoint.get('type') == 'CheckpointHook':
+        checkpoint['type'] = 'WriteFirstCheckpointHook'
+
+
 def main() -> None:
     """Build the runner from the config and train."""
     args = parse_args()
@@ -96,11 +107,18 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    check_crop_fits(cfg)
+    # what the work dir holds from an earlier run is not overwritten
+    check_fresh_run(cfg.work_dir, args.resume)
+    if args.resume:
+        warn_other_method(cfg.work_dir, cfg)
+    write_checkpoints_first(cfg)
     if args.launcher == 'pytorch' and not torch.cuda.is_available():
         setup_cpu_distributed(cfg)
 
     runner = (
-        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg))
+        RUNNERS.build(cfg)
+        if 'runner_type' in cfg else KeepConfigRunner.from_cfg(cfg))
     runner.train()
 
 

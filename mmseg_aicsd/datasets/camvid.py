@@ -2,8 +2,29 @@
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from PIL import Image
+
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
+
+
+def check_index_map(path: str) -> None:
+    """Check that the label map at ``path`` has one channel (class
+    indices), reading its header only.
+
+    Raises:
+        ValueError: If it has several channels; the message names the file
+            and the fix.
+    """
+    with Image.open(path) as image:
+        bands = len(image.getbands())
+    if bands != 1:
+        raise ValueError(
+            f'label map {path!r} has {bands} channels ({image.mode}): label '
+            'maps must be single-channel class indices (0-10, 11 = void), '
+            'as in the SegNet release\'s trainannot/, not colour maps. '
+            'Point data_prefix.seg_map_path at the index maps, or convert '
+            'the colours to indices with CamVidDataset.METAINFO["palette"].')
 
 
 @DATASETS.register_module()
@@ -28,9 +49,13 @@ class CamVidDataset(BaseSegDataset):
         **kwargs: As :class:`mmseg.datasets.BaseSegDataset`.
 
     Raises:
-        FileNotFoundError: At build, if an image of a split with labels
-            (``data_prefix`` has ``seg_map_path``) has no label map, rather
-            than when the data loader first reaches it.
+        FileNotFoundError: At build, if the split has no images, or an
+            image of a split with labels (``data_prefix`` has
+            ``seg_map_path``) has no label map, rather than when the data
+            loader first reaches it.
+        ValueError: At build, if the first label map is not a
+            single-channel map of class indices (e.g. CamVid's RGB colour
+            labels), rather than as a ``torch.stack`` error in training.
     """
     METAINFO = dict(
         classes=('sky', 'building', 'pole', 'road', 'pavement', 'tree',
@@ -50,6 +75,12 @@ class CamVidDataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:
         """The images and label maps; see the class docstring for errors."""
         data_list = super().load_data_list()
+        if not data_list:
+            raise FileNotFoundError(
+                f'no *{self.img_suffix} images in '
+                f'{self.data_prefix.get("img_path")!r}: check data_root and '
+                'data_prefix (the SegNet layout, see CamVidDataset), and '
+                'that the folder is not empty.')
         unlabelled = [
             info['img_path'] for info in data_list if info.get('seg_map_path')
             and not osp.isfile(info['seg_map_path'])
@@ -61,6 +92,8 @@ class CamVidDataset(BaseSegDataset):
                 f'{self.data_prefix.get("seg_map_path")!r}/<name>'
                 f'{self.seg_map_suffix}). Restore the labels or remove the '
                 'images.')
+        if data_list[0].get('seg_map_path'):
+            check_index_map(data_list[0]['seg_map_path'])
         return data_list
 
     @classmethod

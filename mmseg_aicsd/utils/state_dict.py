@@ -78,18 +78,33 @@ def load_state_dict_strictly(
 
     Raises:
         CheckpointMismatchError: If keys or shapes do not fit the model;
-            the message counts the missing and unexpected keys and names
-            the first five of each.
+            the message counts the missing, unexpected and mis-shaped keys
+            and names the first few of each (torch would print a line per
+            mis-shaped weight: hundreds for another architecture).
     """
-    try:
-        result = model.load_state_dict(state_dict, strict=False)
-    except RuntimeError as e:  # raised for shape mismatches
-        raise CheckpointMismatchError(
-            f'{what} does not fit {config}: {e}') from e
     unused = tuple(unused)
-    ignored = [
+    own = model.state_dict()
+    mis_shaped = {
+        k: (tuple(v.shape), tuple(own[k].shape))
+        for k, v in state_dict.items()
+        if k in own and hasattr(v, 'shape') and v.shape != own[k].shape
+    }
+    ignored = [k for k in mis_shaped if unused and k.startswith(unused)]
+    mis_shaped = {k: v for k, v in mis_shaped.items() if k not in ignored}
+    if mis_shaped:
+        shown = '; '.join(f'{k}: {ckpt} in the checkpoint, {mine} in the '
+                          'model'
+                          for k, (ckpt, mine) in list(mis_shaped.items())[:3])
+        raise CheckpointMismatchError(
+            f'{what} does not fit {config}: size mismatch in '
+            f'{len(mis_shaped)} of its {len(state_dict)} weights, e.g. '
+            f'{shown}. '
+            f'Is it {hint}?')
+    state_dict = {k: v for k, v in state_dict.items() if k not in ignored}
+    result = model.load_state_dict(state_dict, strict=False)
+    ignored += [
         k for k in result.missing_keys + result.unexpected_keys
-        if unused and k.startswith(unused)
+        if unused and k.startswith(unused) and k not in ignored
     ]
     missing = [
         k for k in result.missing_keys

@@ -112,8 +112,9 @@ def test_sigkill_mid_run_then_resume(reference, teacher_ckpt, camvid_root,
 def test_sigkill_while_writing_a_checkpoint(reference, teacher_ckpt,
                                             camvid_root, tmp_path):
     """mmengine writes last_checkpoint only after the checkpoint file is
-    complete, and (max_keep_ckpts=2) deletes the oldest kept one before:
-    the half-written iter_4.pth is never the one resumed from."""
+    complete, and tools/train.py's WriteFirstCheckpointHook deletes the
+    outdated one (max_keep_ckpts=2: iter_2.pth) only after that: the
+    half-written iter_4.pth is never the one resumed from."""
     work_dir = tmp_path / 'run'
     cfg = probe_config(
         tmp_path / 'kill.py',
@@ -127,6 +128,7 @@ def test_sigkill_while_writing_a_checkpoint(reference, teacher_ckpt,
         torch.load(work_dir / 'iter_4.pth', map_location='cpu')
     assert last_checkpoint(work_dir).endswith('iter_3.pth')
     assert torch.load(work_dir / 'iter_3.pth')['meta']['iter'] == 3
+    assert (work_dir / 'iter_2.pth').is_file()  # not deleted before
 
     cfg = probe_config(
         tmp_path / 'cfg.py', teacher_ckpt, out_dir=str(tmp_path))

@@ -11,6 +11,7 @@ with no missing or unexpected keys, e.g. for mmseg's ``tools/test.py``::
         work_dirs/ickd_.../iter_80000.pth work_dirs/ickd_.../student.pth
 """
 import argparse
+import os.path as osp
 
 import torch
 
@@ -27,15 +28,32 @@ def convert(src: str, dst: str) -> int:
         dst (str): Where to write ``dict(meta=..., state_dict=...)``.
 
     Returns:
-        int: The number of keys dropped.
+        int: The number of keys dropped (at least 1).
 
     Raises:
         FileNotFoundError: If ``src`` does not exist.
+        ValueError: If ``dst`` is ``src`` (the training checkpoint would
+            lose its optimizer, schedulers and message hub), or ``src``
+            has no connector or teacher keys (nothing to drop: it is not a
+            feature-distillation checkpoint). Nothing is written then.
     """
+    if osp.exists(dst) and osp.samefile(src, dst):
+        raise ValueError(
+            f'{dst!r} is the input checkpoint: writing the student over it '
+            'would drop its optimizer, schedulers and message hub, which '
+            '--resume needs. Give another output path, e.g. '
+            f'{osp.join(osp.dirname(src), "student.pth")!r}.')
     register_checkpoint_safe_globals()  # mmengine's HistoryBuffer etc.
     checkpoint = torch.load(src, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     student = student_state_dict(state_dict)
+    if len(student) == len(state_dict):
+        raise ValueError(
+            f'{src!r} has no distill_connectors.* or teacher.* keys, so '
+            'there is nothing to drop and nothing was written: it is not '
+            'a feature-distillation checkpoint. A checkpoint of a '
+            'logit-only distillation (KD, CWD, ICSD, AICSD), of a student '
+            'or of a teacher loads into its plain config as it is.')
     torch.save(dict(meta=checkpoint.get('meta', {}), state_dict=student), dst)
     return len(state_dict) - len(student)
 
@@ -46,7 +64,10 @@ def main() -> None:
     parser.add_argument('src', help='checkpoint of a distillation run')
     parser.add_argument('dst', help='where to write the student checkpoint')
     args = parser.parse_args()
-    dropped = convert(args.src, args.dst)
+    try:
+        dropped = convert(args.src, args.dst)
+    except ValueError as e:  # a usage error: argparse's message, exit 2
+        parser.error(str(e))
     print(f'{args.dst}: student weights; dropped {dropped} connector/teacher '
           'keys')
 

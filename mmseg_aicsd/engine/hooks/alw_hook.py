@@ -1,10 +1,12 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 """Adaptive loss weighting (ALW) of AICSD, Eq. 6-8."""
+import logging
 import math
 from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
@@ -101,6 +103,10 @@ def set_alw_alpha(model, alpha: float) -> None:
     model.set_loss_scales(*alw_loss_scales(alpha, model.alw_kd_losses))
 
 
+def _warn(message: str) -> None:
+    print_log(message, logger='current', level=logging.WARNING)
+
+
 @HOOKS.register_module()
 class ALWHook(Hook):
     """Set the ALW alpha (AICSD Eq. 6-8) on the model before each iteration.
@@ -131,6 +137,12 @@ class ALWHook(Hook):
             iteration-based loops. Defaults to None (one pass over the
             training set).
 
+    At ``before_train`` it warns (once; a short trial run may mean it)
+    if alpha would keep its first-epoch value for the whole run (an ALW
+    epoch at least as long as the run: CE and ICSD then get weight 0
+    throughout), and if a batch is larger than the training set (images
+    repeat in each batch, and an ALW epoch is one iteration).
+
     Raises:
         ValueError: On an unknown schedule, a beta outside (0, 1) or a
             non-positive ``iters_per_epoch``.
@@ -158,7 +170,8 @@ class ALWHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def before_train(self, runner) -> None:
-        """Check the model and fix the iteration-based epoch length."""
+        """Check the model, fix the iteration-based epoch length, and warn
+        of a constant alpha or a batch larger than the dataset."""
         model = self._model(runner)
         if not (hasattr(model, 'set_loss_scales')
                 and hasattr(model, 'alw_kd_losses')):
@@ -166,11 +179,39 @@ class ALWHook(Hook):
                 'ALWHook needs a model with set_loss_scales(default, scales) '
                 'and alw_kd_losses, such as DistillEncoderDecoder; got '
                 f'{type(model)}')
-        if self.iters_per_epoch is None and not isinstance(
-                runner.train_loop, EpochBasedTrainLoop):
-            loader = runner.train_dataloader
-            self.iters_per_epoch = math.ceil(
-                len(loader.dataset) / (loader.batch_size * get_world_size()))
+        loader = runner.train_dataloader
+        per_step = loader.batch_size * get_world_size()
+        if per_step > len(loader.dataset):
+            _warn(f'train_dataloader.batch_size={loader.batch_size} x '
+                  f'{get_world_size()} processes is more than the '
+                  f'{len(loader.dataset)} training images: every batch '
+                  'repeats images, and an ALW epoch (one pass) is one '
+                  'iteration. Lower train_dataloader.batch_size to at most '
+                  f'{max(1, len(loader.dataset) // get_world_size())}, or '
+                  'add images.')
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            if runner.max_epochs <= 1:
+                self._warn_constant_alpha(f'max_epochs={runner.max_epochs}',
+                                          'train_cfg.max_epochs >= 2')
+            return
+        if self.iters_per_epoch is None:
+            self.iters_per_epoch = math.ceil(len(loader.dataset) / per_step)
+        if self.iters_per_epoch >= runner.max_iters:
+            self._warn_constant_alpha(
+                f'an ALW epoch of {self.iters_per_epoch} iterations and '
+                f'max_iters={runner.max_iters}',
+                'ALWHook iters_per_epoch below max_iters, e.g. custom_hooks '
+                f"= [dict(type='ALWHook', iters_per_epoch="
+                f'{max(1, runner.max_iters // 10)})]')
+
+    def _warn_constant_alpha(self, why: str, fix: str) -> None:
+        alpha = alw_alpha(1, 1, self.schedule, self.beta)
+        zero = ('the losses other than alw_kd_losses (CE, ICSD)'
+                if alpha == 0 else 'the alw_kd_losses (KD)')
+        _warn(f'ALWHook: with {why}, the whole run is in the first ALW '
+              f'epoch, so alpha stays {alpha:g} and {zero} get weight 0 '
+              f'throughout. Set {fix}, or remove ALWHook to weight the '
+              'losses by their loss_weight alone.')
 
     def current_alpha(self, runner) -> float:
         """alpha at the runner's current iteration (dimensionless)."""

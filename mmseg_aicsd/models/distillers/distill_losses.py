@@ -21,6 +21,19 @@ from ..utils import ModuleOutputRecorder, resize_labels
 LOGITS = 'logits'
 
 
+def check_loss_weight(name: str, weight) -> None:
+    """Check that a ``loss_weight`` is a real number, at build time (a
+    string fails only at the first iteration, as an opaque TypeError).
+
+    Raises:
+        TypeError: If ``weight`` is not an int or float (bool excluded).
+    """
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise TypeError(
+            f'distill_losses[{name!r}].loss_weight must be a number, got '
+            f'{weight!r} ({type(weight).__name__}); e.g. loss_weight=1.0')
+
+
 class DistillLossSet:
     """The distillation losses of ``distill_losses`` and what they compare.
 
@@ -41,6 +54,7 @@ class DistillLossSet:
             without optimising it) or a ``loss_name`` differs from its key.
         KeyError: If a loss type is not registered (the message names the
             entry).
+        TypeError: If a ``loss_weight`` is not a number.
     """
 
     def __init__(self, distill_losses: Dict[str, ConfigType]):
@@ -64,6 +78,7 @@ class DistillLossSet:
                 raise ValueError(
                     f'distill_losses[{name!r}] has loss_name '
                     f'{cfg["loss_name"]!r}; the key is the loss name')
+            check_loss_weight(name, cfg.get('loss_weight', 1.0))
             try:
                 self.losses[name] = MODELS.build(cfg)
             except KeyError as e:  # an unknown type: say which entry

@@ -8,6 +8,7 @@ the functions :class:`~mmseg_aicsd.models.segmentors.DistillEncoderDecoder`
 calls, so that the teacher stays a plain mmseg segmentor at
 ``model.teacher`` (``TeacherEvalHook`` runs its ``val_step``).
 """
+import glob
 import os.path as osp
 import warnings
 from contextlib import nullcontext
@@ -101,17 +102,28 @@ def load_teacher(teacher: nn.Module, filename: str) -> None:
     Raises:
         FileNotFoundError: If ``filename`` is a local path that does not
             exist.
-        RuntimeError: If its weights do not fit the teacher (missing,
-            unexpected or mis-shaped).
+        IsADirectoryError: If it is a directory (e.g. a work dir).
+        RuntimeError: If it cannot be read as a checkpoint (truncated, or
+            another kind of file), or its weights do not fit the teacher
+            (missing, unexpected or mis-shaped).
     """
-    if '://' not in filename and not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'teacher_ckpt {filename!r} does not exist. Train the '
-            'teacher first, or set model.teacher_ckpt to its checkpoint '
-            '(a local path or URL).')
-    checkpoint = _load_checkpoint(filename, map_location='cpu')
-    state_dict = strip_ddp_prefix(checkpoint.get('state_dict', checkpoint))
     what = f'teacher_ckpt {filename!r}'
+    if '://' not in filename:
+        check_checkpoint_path(filename, what)
+    try:
+        checkpoint = _load_checkpoint(filename, map_location='cpu')
+    except Exception as e:  # torch's zip reader, pickle, mmengine
+        raise RuntimeError(
+            f'{what} cannot be read as a checkpoint ({type(e).__name__}: '
+            f'{e}). Is it truncated (a run killed while writing it: take '
+            'the one before), or not a .pth file? Set model.teacher_ckpt '
+            'to a complete checkpoint of the teacher.') from e
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(
+            f'{what} holds a {type(checkpoint).__name__}, not a checkpoint '
+            '(a dict with a state_dict, or a state dict). Set '
+            'model.teacher_ckpt to a checkpoint of the teacher.')
+    state_dict = strip_ddp_prefix(checkpoint.get('state_dict', checkpoint))
     ignored = load_state_dict_strictly(
         teacher,
         state_dict,
@@ -119,6 +131,27 @@ def load_teacher(teacher: nn.Module, filename: str) -> None:
         config='the teacher config',
         hint='a checkpoint of the teacher architecture')
     warn_ignored(what, ignored, 'the teacher')
+
+
+def check_checkpoint_path(filename: str, what: str) -> None:
+    """Check that the local path ``filename`` is a file.
+
+    Raises:
+        FileNotFoundError: If nothing is there.
+        IsADirectoryError: If it is a directory; the message names its
+            newest ``*.pth`` if it has one.
+    """
+    if osp.isdir(filename):
+        found = sorted(
+            glob.glob(osp.join(filename, '*.pth')), key=osp.getmtime)
+        hint = (f', e.g. {found[-1]!r} (its newest)' if found else '')
+        raise IsADirectoryError(
+            f'{what} is a directory; set model.teacher_ckpt to a '
+            f'checkpoint file in it{hint}.')
+    if not osp.isfile(filename):
+        raise FileNotFoundError(
+            f'{what} does not exist. Train the teacher first, or set '
+            'model.teacher_ckpt to its checkpoint (a local path or URL).')
 
 
 def build_frozen_teacher(teacher: Union[ConfigType, str], teacher_ckpt: str,

@@ -19,7 +19,7 @@ from ..distillers import (LOGITS, DistillLossSet, TeacherLogitCache,
                           keep_out_of_checkpoints)
 from ..distillers import teacher_dtype as parse_teacher_dtype
 from ..distillers import teacher_forward
-from ..utils import NonFiniteLossGuard, check_labelled
+from ..utils import NonFiniteLossGuard, check_label_values, check_labelled
 
 # Input of the forward that finds the channels of connector-mapped maps.
 _PROBE_SIZE = (64, 64)
@@ -81,7 +81,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         skip_nonfinite_loss (bool): What a NaN or inf loss item does in
             training. False (default): raise ``FloatingPointError`` naming
             the loss and the iteration, before the optimizer step. True:
-            warn and skip the step, BatchNorm statistics restored (see
+            warn and skip the step, BatchNorm statistics restored, and
+            raise at the 10th skipped step in a row (see
             :class:`~mmseg_aicsd.models.utils.NonFiniteLossGuard`).
         teacher_cache (str, optional): A folder of the teacher's logits of
             every training image (``tools/misc/build_teacher_cache.py``):
@@ -104,6 +105,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         KeyError: If a ``distill_losses`` type is not a registered loss or
             connector, or a feature name is not a module of the student /
             teacher (the message lists the closest names).
+        TypeError: If a ``distill_losses`` ``loss_weight`` is not a
+            number.
         ValueError: If the teacher's class count or input normalisation
             (``data_preprocessor`` mean/std/channel order) differ from the
             student's, a distillation loss name is invalid, an
@@ -112,10 +115,13 @@ class DistillEncoderDecoder(EncoderDecoder):
             loss on features or was built for another teacher.
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
-        RuntimeError: If ``teacher_ckpt`` does not match the teacher
-            architecture (missing, unexpected or mis-shaped weights; only
-            ``auxiliary_head`` weights, unused by the teacher, may differ),
-            or a recorded module does not run in the forward.
+        IsADirectoryError: If ``teacher_ckpt`` is a directory.
+        RuntimeError: If ``teacher_ckpt`` cannot be read as a checkpoint
+            (truncated, another kind of file) or does not match the teacher
+            architecture (missing, unexpected or mis-shaped weights,
+            summarised; only ``auxiliary_head`` weights, unused by the
+            teacher, may differ), or a recorded module does not run in the
+            forward.
     """
 
     teacher_config = staticmethod(teacher_config)
@@ -252,10 +258,14 @@ class DistillEncoderDecoder(EncoderDecoder):
 
         Raises:
             ValueError: If a sample has no ``gt_sem_seg`` (an image without
-                labels), or student and teacher logits cannot be matched
-                (different batch size or class count, other aspect ratio).
+                labels) or a label that is neither a class nor the decode
+                head's ``ignore_index``, or student and teacher logits
+                cannot be matched (different batch size or class count,
+                other aspect ratio).
         """
         check_labelled(data_samples)
+        check_label_values(data_samples, self.num_classes,
+                           self.decode_head.ignore_index)
         # the forward moves BatchNorm statistics: kept to undo a skip
         self.nonfinite_guard.before_forward()
         with self.distill_loss_set.recording():

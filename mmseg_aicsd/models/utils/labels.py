@@ -50,3 +50,34 @@ def check_labelled(data_samples: SampleList) -> None:
             f'(gt_sem_seg), e.g. {unlabelled[0]!r}: the train pipeline '
             'needs LoadAnnotations and the dataset its ann_dir / '
             'seg_map_path')
+
+
+def check_label_values(data_samples: SampleList, num_classes: int,
+                       ignore_index: int) -> None:
+    """Check that every label is a class index or ``ignore_index``.
+
+    Args:
+        data_samples (list[:obj:`SegDataSample`]): With ``gt_sem_seg``.
+        num_classes (int): The heads' class count C: classes are 0..C-1.
+        ignore_index (int): The label the losses ignore (255 in mmseg).
+
+    Raises:
+        ValueError: If a label is neither (rather than torch's ``Target 20
+            is out of bounds``); the message names the value, the image and
+            the fixes.
+    """
+    for i, sample in enumerate(data_samples):
+        labels = sample.gt_sem_seg.data
+        bad = ((labels < 0) | (labels >= num_classes)) & \
+            (labels != ignore_index)
+        if bad.any():
+            path = sample.metainfo.get(
+                'seg_map_path', sample.metainfo.get('img_path', f'sample {i}'))
+            raise ValueError(
+                f'label value {int(labels[bad].max())} in {path!r} is '
+                f'neither one of the {num_classes} classes (0-'
+                f'{num_classes - 1}) nor ignore_index {ignore_index}: the '
+                'label maps are of another label set. Make num_classes and '
+                'the dataset\'s classes match the maps, map such values '
+                f'to {ignore_index} (the dataset\'s label_map, '
+                'reduce_zero_label), or convert the maps.')

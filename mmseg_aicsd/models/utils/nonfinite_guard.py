@@ -27,8 +27,14 @@ class NonFiniteLossGuard:
             the parameters, so with no gradients the optimizer leaves
             every parameter and its state unchanged (not with
             ``AmpOptimWrapper``, whose scaler needs gradients and skips
-            overflowed steps by itself).
+            overflowed steps by itself). After :attr:`MAX_SKIPS_IN_A_ROW`
+            skipped steps in a row it raises all the same: such a run
+            would exit 0 without having trained.
     """
+
+    # skipped steps in a row after which a skipping run stops: an
+    # occasional bad batch is skipped, a teacher giving NaN is not a run
+    MAX_SKIPS_IN_A_ROW = 10
 
     def __init__(self,
                  buffers: Callable[[], Iterable[Tensor]],
@@ -36,6 +42,7 @@ class NonFiniteLossGuard:
         self.buffers = buffers
         self.skip = skip
         self._saved: Optional[list] = None
+        self._skipped_in_a_row = 0
 
     def before_forward(self) -> None:
         """Keep the buffers to undo a skipped step (only if ``skip``)."""
@@ -58,8 +65,9 @@ class NonFiniteLossGuard:
 
         Raises:
             FloatingPointError: If an item is NaN or inf (on any process)
-                and ``skip`` is False; the message names the items and the
-                iteration.
+                and ``skip`` is False, or for the
+                :attr:`MAX_SKIPS_IN_A_ROW`-th step in a row if it is True;
+                the message names the items and the iteration.
         """
         # the optimised items (mmengine sums those), not logged metrics
         names = [name for name in log_vars if 'loss' in name]
@@ -68,6 +76,7 @@ class NonFiniteLossGuard:
         flag = (~torch.isfinite(values)).any().float()
         all_reduce(flag)
         if not flag.item():
+            self._skipped_in_a_row = 0
             return loss, log_vars
         nonfinite = {
             name: value.item()
@@ -87,6 +96,16 @@ class NonFiniteLossGuard:
                 'intact. Usual causes: a teacher that outputs NaN/inf (check '
                 'teacher_ckpt), a too-high learning rate, fp16 overflow. Set '
                 'model.skip_nonfinite_loss=True to skip such steps instead.')
+        self._skipped_in_a_row += 1
+        if self._skipped_in_a_row >= self.MAX_SKIPS_IN_A_ROW:
+            raise FloatingPointError(
+                f'non-finite loss {where}: {what}, the '
+                f'{self._skipped_in_a_row}th step in a row; '
+                'skip_nonfinite_loss=True skips occasional bad steps, but '
+                'this run is not training. Stopped before the optimizer '
+                'step; fix the cause (a teacher that outputs NaN/inf: check '
+                'teacher_ckpt; a too-high learning rate; fp16 overflow) and '
+                '--resume.')
         print_log(
             f'non-finite loss {where}: {what}; step skipped '
             '(skip_nonfinite_loss=True)',
