@@ -1,6 +1,7 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 from .at_loss import ATLoss, at_loss
 from .cwd_loss import CWDLoss, cwd_loss
+from .fitnet_loss import FitNetLoss, fitnet_loss
 from .i2ckd_loss import I2CKDLoss, i2ckd_loss
 from .ickd_loss import ICKDLoss, ickd_loss
 from .icsd_loss import ICSDLoss, icsd_loss, inter_class_similarity
@@ -16,5 +17,6 @@ __all__ = [
     'pixel_kd_loss', 'ATLoss', 'at_loss', 'SPLoss', 'sp_loss',
     'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
     'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
-    'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss'
+    'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss',
+    'FitNetLoss', 'fitnet_loss'
 ]
