@@ -6,6 +6,7 @@ from .i2ckd_loss import I2CKDLoss, i2ckd_loss
 from .ickd_loss import ICKDLoss, ickd_loss
 from .icsd_loss import ICSDLoss, icsd_loss, inter_class_similarity
 from .idd_loss import IDDLoss, idd_loss
+from .ifvd_loss import IFVDLoss, ifvd_loss
 from .pixel_kd_loss import PixelKDLoss, pixel_kd_loss
 from .released_icsd_loss import (ReleasedCodeICSDLoss, released_ics,
                                  released_icsd_loss)
@@ -18,5 +19,5 @@ __all__ = [
     'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
     'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
     'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss',
-    'FitNetLoss', 'fitnet_loss'
+    'FitNetLoss', 'fitnet_loss', 'IFVDLoss', 'ifvd_loss'
 ]
