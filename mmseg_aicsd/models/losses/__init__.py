@@ -3,6 +3,7 @@ from .at_loss import ATLoss, at_loss
 from .cirkd_loss import (CIRKDLoss, CIRKDMemoryLoss, cirkd_loss,
                          memory_contrast_loss)
 from .cwd_loss import CWDLoss, cwd_loss
+from .dist_loss import DISTLoss, dist_loss
 from .fitnet_loss import FitNetLoss, fitnet_loss
 from .i2ckd_loss import I2CKDLoss, i2ckd_loss
 from .ickd_loss import ICKDLoss, ickd_loss
@@ -21,5 +22,5 @@ __all__ = [
     'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
     'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
     'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss',
-    'FitNetLoss', 'fitnet_loss', 'IFVDLoss', 'ifvd_loss', 'CIRKDLoss', 'cirkd_loss', 'CIRKDMemoryLoss', 'memory_contrast_loss'
+    'FitNetLoss', 'fitnet_loss', 'IFVDLoss', 'ifvd_loss', 'CIRKDLoss', 'cirkd_loss', 'CIRKDMemoryLoss', 'memory_contrast_loss', 'DISTLoss', 'dist_loss'
 ]
