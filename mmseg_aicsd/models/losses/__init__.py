@@ -21,8 +21,7 @@ __all__ = [
     'pixel_kd_loss', 'ATLoss', 'at_loss', 'SPLoss', 'sp_loss',
     'SKDPairwiseLoss', 'skd_pairwise_loss', 'ICKDLoss', 'ickd_loss', 'CWDLoss',
     'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
-    'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss',
-    'FitNetLoss', 'fitnet_loss', 'IFVDLoss', 'ifvd_loss', 'CIRKDLoss',
-    'cirkd_loss', 'CIRKDMemoryLoss', 'memory_contrast_loss', 'DISTLoss',
-    'dist_loss'
+    'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss', 'FitNetLoss',
+    'fitnet_loss', 'IFVDLoss', 'ifvd_loss', 'CIRKDLoss', 'cirkd_loss',
+    'CIRKDMemoryLoss', 'memory_contrast_loss', 'DISTLoss', 'dist_loss'
 ]

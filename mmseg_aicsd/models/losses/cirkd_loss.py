@@ -51,9 +51,9 @@ def cirkd_loss(student: Tensor,
     pixels of image b' is ``s_bb'i = softmax_j(f_bi . f_b'j / tau)``, and
     ``L = 1 / B^2 sum_{b,b'} 1 / N sum_i KL(s^T_bb'i || s^S_bb'i)``: every
     pair of images of the batch (an image with itself included), every
-    pixel of the first against all pixels of the second. The N x N similarity maps do not depend on the channel
-    counts, so student and teacher may differ in width: no connector is
-    needed.
+    pixel of the first against all pixels of the second. The N x N
+    similarity maps do not depend on the channel counts, so student and
+    teacher may differ in width: no connector is needed.
 
     Cost: B^2 maps of N^2 entries, kept for the backward pass; e.g. N =
     64 x 128 (1/8 of a 512 x 1024 crop) and B = 2 hold 4 x 8192^2 floats
@@ -90,9 +90,9 @@ def cirkd_loss(student: Tensor,
         student, teacher = match_logits(
             student.float(), teacher.detach().float(), match_channels=False)
         if pool_size > 1:
-            student, teacher = (F.avg_pool2d(
-                x, pool_size, stride=pool_size, ceil_mode=True)
-                                for x in (student, teacher))
+            student, teacher = (
+                F.avg_pool2d(x, pool_size, stride=pool_size, ceil_mode=True)
+                for x in (student, teacher))
         # (B, N, C) unit embeddings of each pixel
         s = normalize_nonzero(student.flatten(2), dim=1).transpose(1, 2)
         t = normalize_nonzero(teacher.flatten(2), dim=1).transpose(1, 2)
@@ -276,9 +276,9 @@ class CIRKDMemoryLoss(nn.Module):
     all-gather, so every process's batch must have the same shape, as
     training crops do): the memories receive the same images everywhere,
     and the random draws may differ between processes. The buffers need
-    no broadcast (mmengine's DDP wrapper does not broadcast buffers
-    unless configured to; if it does, rank 0's memory replaces the others'
-    before each forward, which is equally valid).
+    no broadcast; where DDP broadcasts buffers (``broadcast_buffers=
+    True``), rank 0's memory replaces the others' before each forward,
+    which is equally valid.
 
     Args:
         num_classes (int, optional): Number of classes K. Defaults to None
@@ -380,8 +380,7 @@ class CIRKDMemoryLoss(nn.Module):
             ptr = getattr(self, f'{name}_ptr').to(device)
             setattr(self, f'{name}_memory',
                     torch.cat([memory.reshape(have, size, channels), fresh]))
-            setattr(self, f'{name}_ptr',
-                    torch.cat([ptr, ptr.new_zeros(new)]))
+            setattr(self, f'{name}_ptr', torch.cat([ptr, ptr.new_zeros(new)]))
 
     @torch.no_grad()
     def enqueue(self, teacher: Tensor, labels: Tensor) -> None:
@@ -417,8 +416,8 @@ class CIRKDMemoryLoss(nn.Module):
                 n = min(len(where), self.pixels_per_update, P)
                 chosen = where[torch.randperm(len(where),
                                               device=where.device)[:n]]
-                slots = (self.pixel_ptr[k] + torch.arange(
-                    n, device=where.device)) % P
+                slots = (self.pixel_ptr[k] +
+                         torch.arange(n, device=where.device)) % P
                 self.pixel_memory[k, slots] = feats[:, chosen].t()
                 self.pixel_ptr[k] = (self.pixel_ptr[k] + n) % P
 

@@ -96,8 +96,9 @@ def dist_loss(student: Tensor,
         C = student.shape[1]
         # (B, C, H, W) -> (B * H * W, C) class probabilities per pixel
         p_s, p_t = (
-            finite_log_softmax(z / tau, dim=1).exp().movedim(1, -1).reshape(
-                -1, C) for z in (student, teacher))
+            finite_log_softmax(z / tau,
+                               dim=1).exp().movedim(1, -1).reshape(-1, C)
+            for z in (student, teacher))
         inter = 1 - mean_pearson(p_s, p_t, dim=1)
         intra = 1 - mean_pearson(p_s, p_t, dim=0)
         return tau**2 * (beta * inter + gamma * intra)

@@ -42,9 +42,8 @@ def fitnet_loss(student: Tensor, teacher: Tensor) -> Tensor:
             channel counts differ (the message names the connector), or
             their spatial sizes are empty or of different aspect ratios.
     """
-    check_same_channels(
-        student, teacher,
-        'FitNet regresses the teacher map element by element')
+    check_same_channels(student, teacher,
+                        'FitNet regresses the teacher map element by element')
     with torch.autocast(device_type=student.device.type, enabled=False):
         student, teacher = match_logits(
             student.float(), teacher.detach().float(), match_channels=False)

@@ -24,8 +24,8 @@ def _centre_similarity(feats: Tensor, labels: Tensor,
     centres = normalize_nonzero(centres, dim=-1)  # (B, K, C)
     labels = labels.flatten(1)
     valid = labels != ignore_index
-    index = torch.where(valid, labels, 0)[..., None].expand(
-        -1, -1, centres.shape[-1])
+    index = torch.where(valid, labels,
+                        0)[..., None].expand(-1, -1, centres.shape[-1])
     own_centre = centres.gather(1, index)  # (B, N, C)
     return (pixels * own_centre).sum(-1) * valid
 
@@ -47,8 +47,8 @@ def ifvd_loss(student: Tensor,
     in width: no connector is needed.
 
     ``count_void=True`` divides by all B * H * W pixels instead, void
-    pixels adding 0: the official code's value, which shrinks with the
-    void fraction. An all-void batch gives 0 (never NaN), with zero
+    pixels adding 0: the value of CIRKD's ``CriterionIFV``, which shrinks
+    with the void fraction. An all-void batch gives 0 (never NaN), with zero
     gradients. Computed in float32 whatever the input dtype, also under
     autocast, on each sample divided by its largest |entry| (see
     :func:`.utils.divide_by_abs_max`; cosines do not depend on the
@@ -101,7 +101,7 @@ class IFVDLoss(nn.Module):
     Args:
         ignore_index (int): Label of void pixels. Defaults to 255.
         count_void (bool): Average over all pixels, void ones included
-            (the official code's value). Defaults to False.
+            (CIRKD's ``CriterionIFV``). Defaults to False.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item. Defaults to 'loss_ifvd'.
     """

@@ -3,9 +3,13 @@
 against naive float64 loops over images, pixels and memory entries; the
 memory bank's writes, growth and state; gradients and bad inputs."""
 import math
+import os
+import socket
 
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from mmseg.registry import MODELS
@@ -163,8 +167,9 @@ def test_cirkd_hand_worked():
     tau = 0.5
     q = math.exp(1 / tau) / (math.exp(1 / tau) + 1)
     expected = math.log(2) + q * math.log(q) + (1 - q) * math.log(1 - q)
-    assert cirkd_loss(student, teacher,
-                      tau=tau).item() == pytest.approx(expected, rel=1e-5)
+    assert cirkd_loss(
+        student, teacher, tau=tau).item() == pytest.approx(
+            expected, rel=1e-5)
 
 
 def test_cirkd_gradient_to_student_only():
@@ -184,7 +189,8 @@ def test_cirkd_low_precision_inputs_give_float32(dtype):
     low = cirkd_loss(student.to(dtype), teacher.to(dtype))
     assert low.dtype == torch.float32
     assert low.item() == pytest.approx(
-        naive_cirkd(student.to(dtype).float(), teacher.to(dtype).float()),
+        naive_cirkd(student.to(dtype).float(),
+                    teacher.to(dtype).float()),
         rel=1e-4)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         auto = cirkd_loss(student, teacher)
@@ -206,8 +212,8 @@ def test_cirkd_bad_inputs():
         cirkd_loss(feats, torch.zeros(1, 3, 4, 4))
     with pytest.raises(ValueError, match='aspect ratios'):
         cirkd_loss(torch.zeros(2, 3, 4, 16), feats)
-    for kwargs, match in [(dict(tau=0), 'tau'), (dict(pool_size=0),
-                                                 'pool_size'),
+    for kwargs, match in [(dict(tau=0), 'tau'),
+                          (dict(pool_size=0), 'pool_size'),
                           (dict(pool_size=1.5), 'pool_size')]:
         with pytest.raises(ValueError, match=match):
             CIRKDLoss(**kwargs)
@@ -218,8 +224,8 @@ def test_cirkd_bad_inputs():
 # ------------------------------------------------------- memory contrast
 
 
-@pytest.mark.parametrize('kwargs', [dict(), dict(tau=0.5, kd_tau=2.0)],
-                         ids=str)
+@pytest.mark.parametrize(
+    'kwargs', [dict(), dict(tau=0.5, kd_tau=2.0)], ids=str)
 @pytest.mark.parametrize(
     's_shape,t_shape',
     [
@@ -246,8 +252,7 @@ def test_memory_contrast_errors():
         memory_contrast_loss(feats, feats, labels, unit_memory(4, 2, 0))
     with pytest.raises(ValueError, match='labels must be'):
         memory_contrast_loss(feats, feats,
-                             torch.zeros(1, 8, 8).long(),
-                             unit_memory(4, 3, 0))
+                             torch.zeros(1, 8, 8).long(), unit_memory(4, 3, 0))
     with pytest.raises(ValueError, match='kd_tau'):
         memory_contrast_loss(
             feats, feats, labels, unit_memory(4, 3, 0), kd_tau=0)
@@ -335,29 +340,34 @@ def test_memory_samples_the_same_slots_of_every_class():
 
 def test_memory_grows_with_the_labels():
     loss_fn = small_memory_loss()
-    loss_fn(randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
-            torch.tensor([[[0, 1], [1, 0]]]))
+    loss_fn(
+        randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
+        torch.tensor([[[0, 1], [1, 0]]]))
     kept = loss_fn.pixel_memory.clone()
     assert kept.shape[0] == 2
-    loss_fn(randn((1, 3, 2, 2), 23), randn((1, 3, 2, 2), 24),
-            torch.tensor([[[3, 3], [3, IGNORE]]]))
+    loss_fn(
+        randn((1, 3, 2, 2), 23), randn((1, 3, 2, 2), 24),
+        torch.tensor([[[3, 3], [3, IGNORE]]]))
     assert loss_fn.pixel_memory.shape == (4, 5, 3)
     assert loss_fn.pixel_ptr.tolist() == [2, 2, 0, 3]
     torch.testing.assert_close(loss_fn.pixel_memory[:2], kept)
     # a fixed class count: allocated at once, larger labels refused
     fixed = small_memory_loss(num_classes=5)
-    fixed(randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
-          torch.tensor([[[0, 1], [1, 0]]]))
+    fixed(
+        randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
+        torch.tensor([[[0, 1], [1, 0]]]))
     assert fixed.pixel_memory.shape == (5, 5, 3)
     with pytest.raises(ValueError, match='num_classes=5'):
-        fixed(randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
-              torch.tensor([[[0, 5], [1, 0]]]))
+        fixed(
+            randn((1, 3, 2, 2), 21), randn((1, 3, 2, 2), 22),
+            torch.tensor([[[0, 5], [1, 0]]]))
 
 
 def test_memory_state_stays_out_of_checkpoints():
     loss_fn = small_memory_loss()
-    loss_fn(randn((1, 3, 2, 2), 25), randn((1, 3, 2, 2), 26),
-            torch.tensor([[[0, 1], [1, 0]]]))
+    loss_fn(
+        randn((1, 3, 2, 2), 25), randn((1, 3, 2, 2), 26),
+        torch.tensor([[[0, 1], [1, 0]]]))
     assert dict(loss_fn.state_dict()) == {}
     names = {name for name, _ in loss_fn.named_buffers()}
     assert names == {
@@ -396,10 +406,65 @@ def test_memory_errors():
             CIRKDMemoryLoss(**kwargs)
 
 
+DDP_LABELS = torch.tensor([[[0, 0, 1], [1, 2, IGNORE]]])
+
+
+def ddp_teacher(rank):
+    return randn((1, 3, 2, 3), 40 + rank)
+
+
+def _ddp_worker(rank, world_size, port, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world_size)
+    torch.manual_seed(rank)  # other random draws on each process
+    loss_fn = small_memory_loss()
+    teacher = ddp_teacher(rank)
+    loss = loss_fn(teacher, teacher, DDP_LABELS)
+    torch.save(
+        dict(
+            loss=loss,
+            pixel=loss_fn.pixel_memory,
+            region=loss_fn.region_memory,
+            pixel_ptr=loss_fn.pixel_ptr,
+            region_ptr=loss_fn.region_ptr), os.path.join(out, f'{rank}.pt'))
+    dist.destroy_process_group()
+
+
+def test_memory_gathers_the_batches_of_all_processes(tmp_path):
+    """Two gloo processes, one image each: each process's memory receives
+    both images, in rank order (the centres) and as the same set of unit
+    embeddings (the pixels)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2)
+    got = [torch.load(tmp_path / f'{r}.pt') for r in range(2)]
+    units = [
+        F.normalize(ddp_teacher(r), dim=1).flatten(2)[0].t() for r in range(2)
+    ]
+    flat = DDP_LABELS.flatten()
+    for g in got:
+        assert g['pixel_ptr'].tolist() == [4, 4, 2]
+        assert g['region_ptr'].tolist() == [2, 2, 2]
+        for k in range(3):
+            pixels = [u[flat == k] for u in units]
+            for r in range(2):  # rank r's image in slot r
+                torch.testing.assert_close(
+                    g['region'][k, r], F.normalize(pixels[r].mean(0), dim=0))
+            n = len(pixels[0]) * 2
+            written = sorted(
+                tuple(round(v, 5) for v in row)
+                for row in g['pixel'][k, :n].tolist())
+            expected = sorted(
+                tuple(round(v, 5) for v in row)
+                for row in torch.cat(pixels).tolist())
+            assert written == expected
+        assert torch.isfinite(g['loss'])
+
+
 def test_cirkd_registered_and_built_from_config():
     loss = MODELS.build(dict(type='CIRKDLoss', pool_size=2))
-    assert (loss.loss_name, loss.tau, loss.pool_size) == ('loss_cirkd', 0.1,
-                                                          2)
+    assert (loss.loss_name, loss.tau, loss.pool_size) == ('loss_cirkd', 0.1, 2)
     memory = MODELS.build(dict(type='CIRKDMemoryLoss'))
     assert (memory.loss_name, memory.pixel_memory_size,
             memory.region_memory_size, memory.pixel_weight,

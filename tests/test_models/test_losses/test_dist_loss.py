@@ -95,8 +95,8 @@ def test_dist_hand_worked():
     assert dist_loss(student, flipped).item() == pytest.approx(4, rel=1e-5)
     # a uniform student (constant logits): every pixel has zero variance
     # (inter = 1), every class column is constant (intra = 1)
-    assert dist_loss(torch.zeros(2, 3, 2, 2),
-                     randn((2, 3, 2, 2), 3)).item() == pytest.approx(2)
+    assert dist_loss(torch.zeros(2, 3, 2, 2), randn(
+        (2, 3, 2, 2), 3)).item() == pytest.approx(2)
 
 
 def test_dist_gradient_to_student_only():
@@ -117,13 +117,13 @@ def test_dist_low_precision_inputs_give_float32(dtype):
     low = dist_loss(student.to(dtype), teacher.to(dtype))
     assert low.dtype == torch.float32
     assert low.item() == pytest.approx(
-        naive_dist(student.to(dtype).float(), teacher.to(dtype).float()),
+        naive_dist(student.to(dtype).float(),
+                   teacher.to(dtype).float()),
         rel=1e-5)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         auto = dist_loss(student, teacher)
     assert auto.dtype == torch.float32
-    assert auto.item() == pytest.approx(
-        naive_dist(student, teacher), rel=1e-5)
+    assert auto.item() == pytest.approx(naive_dist(student, teacher), rel=1e-5)
 
 
 def test_dist_infinite_logits_finite():
@@ -149,8 +149,8 @@ def test_dist_bad_inputs():
         with pytest.raises(ValueError, match=match):
             DISTLoss(**kwargs)
         with pytest.raises(ValueError, match=match):
-            dist_loss(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2),
-                      **kwargs)
+            dist_loss(
+                torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2), **kwargs)
 
 
 def test_dist_registered_and_built_from_config():

@@ -76,7 +76,8 @@ def test_fitnet_low_precision_inputs_give_float32(dtype):
     low = fitnet_loss(student.to(dtype), teacher.to(dtype))
     assert low.dtype == torch.float32
     assert low.item() == pytest.approx(
-        naive_fitnet(student.to(dtype).float(), teacher.to(dtype).float()),
+        naive_fitnet(student.to(dtype).float(),
+                     teacher.to(dtype).float()),
         rel=1e-5)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         auto = fitnet_loss(student, teacher)
@@ -90,14 +91,12 @@ def test_fitnet_needs_a_connector_for_other_widths():
         fitnet_loss(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4))
 
 
-@pytest.mark.parametrize(
-    's_shape,t_shape,match',
-    [
-        ((2, 3, 4), (2, 3, 4, 4), r'\(B, C, H, W\)'),
-        ((2, 3, 4, 4), (1, 3, 4, 4), 'batch size'),
-        ((2, 3, 4, 16), (2, 3, 4, 4), 'aspect ratios'),
-        ((2, 3, 0, 4), (2, 3, 4, 4), 'empty'),
-    ])
+@pytest.mark.parametrize('s_shape,t_shape,match', [
+    ((2, 3, 4), (2, 3, 4, 4), r'\(B, C, H, W\)'),
+    ((2, 3, 4, 4), (1, 3, 4, 4), 'batch size'),
+    ((2, 3, 4, 16), (2, 3, 4, 4), 'aspect ratios'),
+    ((2, 3, 0, 4), (2, 3, 4, 4), 'empty'),
+])
 def test_fitnet_bad_shapes(s_shape, t_shape, match):
     with pytest.raises(ValueError, match=match):
         fitnet_loss(torch.zeros(s_shape), torch.zeros(t_shape))

@@ -119,8 +119,7 @@ def test_ifvd_gradient_to_student_only():
     assert teacher.grad is None
     assert torch.isfinite(student.grad).all() and student.grad.abs().sum() > 0
     assert loss.item() == pytest.approx(
-        20 * naive_ifvd(student.detach(), teacher.detach(), labels),
-        rel=1e-5)
+        20 * naive_ifvd(student.detach(), teacher.detach(), labels), rel=1e-5)
 
 
 def test_ifvd_all_void_gives_zero():
@@ -140,8 +139,7 @@ def test_ifvd_zero_features_finite():
     assert torch.isfinite(loss) and torch.isfinite(student.grad).all()
     # every student cosine is 0
     assert loss.item() == pytest.approx(
-        naive_ifvd(student.detach(), randn((1, 3, 4, 4), 9), labels),
-        rel=1e-5)
+        naive_ifvd(student.detach(), randn((1, 3, 4, 4), 9), labels), rel=1e-5)
 
 
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
@@ -185,5 +183,5 @@ def test_ifvd_nan_propagates():
 def test_ifvd_registered_and_built_from_config():
     loss = MODELS.build(
         dict(type='IFVDLoss', count_void=True, loss_weight=20.0))
-    assert (loss.loss_name, loss.count_void, loss.loss_weight) == (
-        'loss_ifvd', True, 20.0)
+    assert (loss.loss_name, loss.count_void, loss.loss_weight) == ('loss_ifvd',
+                                                                   True, 20.0)
