@@ -107,7 +107,7 @@ COLLECTIONS = {
         'Segmentation',
         URL='https://arxiv.org/abs/2204.06986',
         Code=CODE + 'cirkd_loss.py'),
-    'dist':
+    'dist_kd':
     dict(
         Name='DIST',
         Title='Knowledge Distillation from A Stronger Teacher',

@@ -77,7 +77,7 @@ TABLE_ROWS = {
     'ifvd/ifvd': ({'loss_ifvd'}, None),
     'cirkd/cirkd': ({'loss_kd', 'loss_cirkd', 'loss_cirkd_memory'}, None),
     'cirkd/cirkd-minibatch': ({'loss_kd', 'loss_cirkd'}, None),
-    'dist/dist': ({'loss_dist'}, None),
+    'dist_kd/dist': ({'loss_dist'}, None),
     # the released code's recipe (ReleasedCodeICSDLoss), without and with ALW
     'aicsd/kd-released-icsd': ({'loss_icsd', 'loss_kd'}, None),
     'aicsd/aicsd-released': ({'loss_icsd', 'loss_kd'}, 'linear'),

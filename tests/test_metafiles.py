@@ -21,7 +21,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SCRIPT = osp.join(REPO, '.dev_scripts', 'update_metafiles.py')
 FOLDERS = [
     'aicsd', 'kd', 'at', 'sp', 'ickd', 'cwd', 'i2ckd', 'idd', 'fitnet', 'ifvd',
-    'cirkd', 'dist'
+    'cirkd', 'dist_kd'
 ]
 
 SUMMARIES = osp.join(REPO, 'studies', 'camvid', 'runs')
