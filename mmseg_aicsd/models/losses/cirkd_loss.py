@@ -20,14 +20,22 @@ from torch import Tensor
 
 from mmseg.registry import MODELS
 from .class_centres import check_labels, zero_loss
-from .utils import (check_same_channels, finite_log_softmax, match_logits,
-                    normalize_nonzero)
+from .utils import (check_same_channels, divide_by_abs_max, finite_log_softmax,
+                    match_logits, normalize_nonzero)
 
 
 def _check_tau(**taus: float) -> None:
     for name, tau in taus.items():
         if not tau > 0:  # also catches NaN
             raise ValueError(f'{name} must be positive, got {tau}')
+
+
+def _unit(feats: Tensor) -> Tensor:
+    """(B, C, H, W) -> (B, C, H, W) unit embeddings along C; each sample
+    divided by its largest |entry| first (see
+    :func:`.utils.divide_by_abs_max`), so that norms of maps from 1e-20 to
+    1e20 neither underflow nor overflow."""
+    return normalize_nonzero(divide_by_abs_max(feats), dim=1)
 
 
 def _kl_rows(student_logits: Tensor, teacher_logits: Tensor) -> Tensor:
@@ -62,8 +70,9 @@ def cirkd_loss(student: Tensor,
     ``pooling`` option, 2), dividing N by ``pool_size^2``. Void pixels take
     part (the loss takes no labels). The pairs are those of the
     per-process batch, not gathered across processes. Computed in float32
-    whatever the input dtype, also under autocast; a zero embedding has
-    similarity 0 to every pixel.
+    whatever the input dtype, also under autocast, on unit embeddings that
+    do not depend on the scale of the maps (from 1e-20 to 1e20); a zero
+    embedding has similarity 0 to every pixel.
 
     Args:
         student (Tensor): Student features, (B, C_s, H_s, W_s); resized
@@ -94,8 +103,8 @@ def cirkd_loss(student: Tensor,
                 F.avg_pool2d(x, pool_size, stride=pool_size, ceil_mode=True)
                 for x in (student, teacher))
         # (B, N, C) unit embeddings of each pixel
-        s = normalize_nonzero(student.flatten(2), dim=1).transpose(1, 2)
-        t = normalize_nonzero(teacher.flatten(2), dim=1).transpose(1, 2)
+        s = _unit(student).flatten(2).transpose(1, 2)
+        t = _unit(teacher).flatten(2).transpose(1, 2)
         B, N = s.shape[:2]
         total = s.new_zeros(())
         for b in range(B):
@@ -175,8 +184,8 @@ def memory_contrast_loss(student: Tensor,
         if not bool(valid.any()):
             return zero_loss(student)
         memory = memory.detach().float()
-        s = normalize_nonzero(student, dim=1).movedim(1, -1).reshape(-1, C)
-        t = normalize_nonzero(teacher, dim=1).movedim(1, -1).reshape(-1, C)
+        s = _unit(student).movedim(1, -1).reshape(-1, C)
+        t = _unit(teacher).movedim(1, -1).reshape(-1, C)
         kl = _kl_rows(s[valid] @ memory.t() / (tau * kd_tau),
                       t[valid] @ memory.t() / (tau * kd_tau))
         return kl.mean() * kd_tau**2
@@ -393,7 +402,7 @@ class CIRKDMemoryLoss(nn.Module):
         Raises:
             ValueError: If a label is >= ``num_classes``.
         """
-        keys = _gather(normalize_nonzero(teacher, dim=1))
+        keys = _gather(_unit(teacher))
         labels = _gather(labels)
         valid = labels != self.ignore_index
         if not bool(valid.any()):

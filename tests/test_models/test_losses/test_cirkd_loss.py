@@ -128,6 +128,18 @@ def unit_memory(rows, channels, seed):
     return F.normalize(randn((rows, channels), seed), dim=1)
 
 
+DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def extreme_map(base, scale, pattern, dtype):
+    if dtype == torch.float16:  # its range: 6e-8 to 65504
+        scale = {1e-20: 1e-2, 1e20: 1e3}.get(scale, scale)
+    x = base * scale
+    x = x.clamp_min(0) if pattern == 'relu' else (
+        x * 0 if pattern == 'zeros' else x)
+    return x.to(dtype)
+
+
 # ------------------------------------------------------- mini-batch loss
 
 
@@ -404,6 +416,49 @@ def test_memory_errors():
                           (dict(tau=-1), 'tau')]:
         with pytest.raises(ValueError, match=match):
             CIRKDMemoryLoss(**kwargs)
+
+
+@pytest.mark.parametrize('dtype', DTYPES, ids=str)
+@pytest.mark.parametrize('scale', [1e-20, 1.0, 1e20])
+@pytest.mark.parametrize('pattern', ['random', 'relu', 'zeros'])
+def test_finite_and_scale_free_for_extreme_maps(dtype, scale, pattern):
+    """Both losses on maps from 1e-20 to 1e20 (1e-2 to 1e3 in float16),
+    ReLU-sparse and zero: finite float32 values and gradients, and in
+    float32 the value at scale 1."""
+    labels = rand_labels((2, 3, 3), 3, 52)
+    memory = unit_memory(6, 4, 53)
+    losses = [
+        cirkd_loss, lambda s, t: memory_contrast_loss(s, t, labels, memory)
+    ]
+    base_s, base_t = randn((2, 4, 3, 3), 50), randn((2, 4, 3, 3), 51)
+    for loss_fn in losses:
+        student = extreme_map(base_s, scale, pattern, dtype).requires_grad_()
+        teacher = extreme_map(base_t, scale, pattern, dtype)
+        loss = loss_fn(student, teacher)
+        (grad, ) = torch.autograd.grad(loss, student)
+        assert loss.dtype == torch.float32 and torch.isfinite(loss)
+        assert loss >= 0
+        assert grad.dtype == dtype and torch.isfinite(grad).all()
+        if dtype == torch.float32:
+            at_one = loss_fn(
+                extreme_map(base_s, 1.0, pattern, dtype),
+                extreme_map(base_t, 1.0, pattern, dtype))
+            assert loss.item() == pytest.approx(at_one.item(), rel=1e-4)
+
+
+def test_memory_loss_under_autocast_gives_float32():
+    student, teacher = randn((2, 3, 3, 4), 54), randn((2, 3, 3, 4), 55)
+    labels = rand_labels((2, 3, 4), 3, 56)
+    loss_fn = small_memory_loss()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = loss_fn(student, teacher, labels)
+    assert loss.dtype == torch.float32
+    assert loss_fn.pixel_memory.dtype == torch.float32
+    pixel = naive_memory(student, teacher, labels,
+                         loss_fn.pixel_memory.reshape(-1, 3))
+    region = naive_memory(student, teacher, labels,
+                          loss_fn.region_memory.reshape(-1, 3))
+    assert loss.item() == pytest.approx(0.1 * pixel + 0.1 * region, rel=1e-5)
 
 
 DDP_LABELS = torch.tensor([[[0, 0, 1], [1, 2, IGNORE]]])

@@ -137,6 +137,22 @@ def test_dist_infinite_logits_finite():
     assert torch.isfinite(loss) and torch.isfinite(s.grad).all()
 
 
+@pytest.mark.parametrize(
+    'dtype', [torch.float32, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize('scale', [1e-3, 1.0, 30.0, 1e4])
+@pytest.mark.parametrize('tau', [1.0, 4.0])
+def test_dist_finite_for_extreme_logits(dtype, scale, tau):
+    """Logit scales 1e-3 to 1e4 (one-hot-like softmaxes at the top):
+    finite float32 values in [0, 4 tau^2] and finite gradients."""
+    student = (randn((2, 7, 6, 6), 10) * scale).to(dtype).requires_grad_()
+    teacher = (randn((2, 7, 6, 6), 11) * scale).to(dtype)
+    loss = dist_loss(student, teacher, tau=tau)
+    (grad, ) = torch.autograd.grad(loss, student)
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert 0 <= loss.item() <= 4 * tau**2 + 1e-4
+    assert grad.dtype == dtype and torch.isfinite(grad).all()
+
+
 def test_dist_bad_inputs():
     with pytest.raises(ValueError, match='number of classes'):
         dist_loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, 4))

@@ -156,6 +156,34 @@ def test_ifvd_low_precision_close_to_float32(dtype):
     assert auto.item() == pytest.approx(ref, rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    'dtype', [torch.float32, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize('scale', [1e-20, 1.0, 1e20])
+@pytest.mark.parametrize('pattern', ['random', 'relu', 'zeros'])
+def test_ifvd_finite_and_scale_free_for_extreme_maps(dtype, scale, pattern):
+    """Maps from 1e-20 to 1e20 (1e-2 to 1e3 in float16), ReLU-sparse and
+    zero: finite float32 values and gradients, and in float32 the value at
+    scale 1."""
+    if dtype == torch.float16:
+        scale = {1e-20: 1e-2, 1e20: 1e3}.get(scale, scale)
+    labels = rand_labels((2, 5, 5), 4, 15)
+
+    def make(seed, s):
+        x = randn((2, 6, 5, 5), seed) * s
+        x = x.clamp_min(0) if pattern == 'relu' else (
+            x * 0 if pattern == 'zeros' else x)
+        return x.to(dtype)
+
+    student = make(16, scale).requires_grad_()
+    loss = ifvd_loss(student, make(17, scale), labels)
+    (grad, ) = torch.autograd.grad(loss, student)
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert grad.dtype == dtype and torch.isfinite(grad).all()
+    if dtype == torch.float32:
+        at_one = ifvd_loss(make(16, 1.0), make(17, 1.0), labels)
+        assert loss.item() == pytest.approx(at_one.item(), rel=1e-4)
+
+
 def test_ifvd_bad_inputs():
     feats = torch.zeros(1, 3, 4, 4)
     with pytest.raises(ValueError, match='labels must be'):
