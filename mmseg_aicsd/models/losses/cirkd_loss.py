@@ -279,7 +279,7 @@ class CIRKDMemoryLoss(nn.Module):
     the teacher map's; K is ``num_classes``, or if None the largest label
     seen plus one, grown when a larger one appears). They are
     non-persistent: checkpoints do not hold them (they are large: 19 x
-    20000 x 512 floats is 740 MiB), so ``--resume`` starts from a fresh
+    20000 x 512 floats is 742 MiB), so ``--resume`` starts from a fresh
     random memory, refilled as training goes on. Under DDP, each process
     adds the teacher embeddings and labels of all processes (an
     all-gather, so every process's batch must have the same shape, as
@@ -317,8 +317,9 @@ class CIRKDMemoryLoss(nn.Module):
     Raises:
         ValueError: If a size or count is not a positive int, or a
             temperature is not positive; in the forward as
-            :func:`memory_contrast_loss`, or if a label is >=
-            ``num_classes``.
+            :func:`memory_contrast_loss`, if a label is >=
+            ``num_classes``, or if the teacher map's width changes once the
+            memory is allocated.
     """
 
     def __init__(self,
