@@ -85,6 +85,34 @@ COLLECTIONS = {
         Title='Distilling Inter-Class Distance for Semantic Segmentation',
         URL='https://arxiv.org/abs/2205.03650',
         Code=CODE + 'idd_loss.py'),
+    'fitnet':
+    dict(
+        Name='FitNet',
+        Title='FitNets: Hints for Thin Deep Nets',
+        URL='https://arxiv.org/abs/1412.6550',
+        Code=CODE + 'fitnet_loss.py'),
+    'ifvd':
+    dict(
+        Name='IFVD',
+        Title='Intra-class Feature Variation Distillation for Semantic '
+        'Segmentation',
+        # ECCV 2020; no arXiv version
+        URL='https://www.ecva.net/papers/eccv_2020/papers_ECCV/papers/'
+        '123520341.pdf',
+        Code=CODE + 'ifvd_loss.py'),
+    'cirkd':
+    dict(
+        Name='CIRKD',
+        Title='Cross-Image Relational Knowledge Distillation for Semantic '
+        'Segmentation',
+        URL='https://arxiv.org/abs/2204.06986',
+        Code=CODE + 'cirkd_loss.py'),
+    'dist_kd':
+    dict(
+        Name='DIST',
+        Title='Knowledge Distillation from A Stronger Teacher',
+        URL='https://arxiv.org/abs/2205.10536',
+        Code=CODE + 'dist_loss.py'),
 }
 
 DATASETS = {

@@ -72,6 +72,12 @@ TABLE_ROWS = {
     # the two other class-relation methods, beside the paper's rows
     'i2ckd/i2ckd': ({'loss_i2ckd'}, None),
     'idd/idd': ({'loss_idd'}, None),
+    # the methods recent segmentation papers compare with
+    'fitnet/fitnet': ({'loss_fitnet'}, None),
+    'ifvd/ifvd': ({'loss_ifvd'}, None),
+    'cirkd/cirkd': ({'loss_kd', 'loss_cirkd', 'loss_cirkd_memory'}, None),
+    'cirkd/cirkd-minibatch': ({'loss_kd', 'loss_cirkd'}, None),
+    'dist_kd/dist': ({'loss_dist'}, None),
     # the released code's recipe (ReleasedCodeICSDLoss), without and with ALW
     'aicsd/kd-released-icsd': ({'loss_icsd', 'loss_kd'}, None),
     'aicsd/aicsd-released': ({'loss_icsd', 'loss_kd'}, 'linear'),
@@ -268,7 +274,8 @@ def test_config_builds_and_trains_two_iterations(path, teacher_ckpts):
             and k.endswith('conv.weight')
         ]
         method = osp.basename(path).split('_')[0]
-        assert bool(connectors) == (method in ('ickd', 'i2ckd')), connectors
+        assert bool(connectors) == (method in ('ickd', 'i2ckd', 'fitnet',
+                                               'cirkd')), connectors
         for key in connectors:
             assert not torch.equal(state[key], student_before[key]), key
         saved = torch.load(cfg.model.teacher_ckpt)['state_dict']

@@ -19,7 +19,10 @@ import yaml
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SCRIPT = osp.join(REPO, '.dev_scripts', 'update_metafiles.py')
-FOLDERS = ['aicsd', 'kd', 'at', 'sp', 'ickd', 'cwd', 'i2ckd', 'idd']
+FOLDERS = [
+    'aicsd', 'kd', 'at', 'sp', 'ickd', 'cwd', 'i2ckd', 'idd', 'fitnet', 'ifvd',
+    'cirkd', 'dist_kd'
+]
 
 SUMMARIES = osp.join(REPO, 'studies', 'camvid', 'runs')
 
@@ -54,7 +57,9 @@ def test_metafile_lists_the_folder(folder):
     (collection, ) = meta['Collections']
     for key in ('Name', 'Paper', 'README', 'Code'):
         assert key in collection, key
-    assert collection['Paper']['URL'].startswith('https://arxiv.org/abs/')
+    # arXiv, or the proceedings for a paper without an arXiv version (IFVD)
+    assert collection['Paper']['URL'].startswith(
+        ('https://arxiv.org/abs/', 'https://www.ecva.net/'))
     assert osp.isfile(osp.join(REPO, collection['README']))
     assert osp.isfile(osp.join(REPO, collection['Code']['URL']))
     listed = [m['Config'] for m in meta['Models']]

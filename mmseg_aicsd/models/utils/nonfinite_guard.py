@@ -113,5 +113,8 @@ class NonFiniteLossGuard:
             level=logging.WARNING)
         if self._saved is not None:
             for buf, saved in zip(self.buffers(), self._saved):
-                buf.copy_(saved)
+                # a buffer allocated or grown in the forward (a loss's
+                # memory bank, CIRKDMemoryLoss) keeps its new content
+                if buf.shape == saved.shape:
+                    buf.copy_(saved)
         return loss.new_zeros((), requires_grad=True), log_vars

@@ -343,6 +343,31 @@ def test_nonfinite_loss_skips_the_step_if_configured(teacher_ckpt):
                            entry['momentum_buffer'])
 
 
+def test_skipped_step_keeps_a_memory_allocated_in_it(teacher_ckpt):
+    """CIRKDMemoryLoss allocates its memory (buffers) in its first forward:
+    a skipped first step restores the BatchNorm statistics and keeps the
+    new memory, instead of failing on buffers of another shape."""
+    model = nan_teacher_model(
+        teacher_ckpt,
+        skip_nonfinite_loss=True,
+        distill_losses=dict(
+            loss_kd=dict(type='PixelKDLoss'),
+            loss_cirkd_memory=dict(
+                type='CIRKDMemoryLoss',
+                pixel_memory_size=8,
+                region_memory_size=4)))
+    optim_wrapper = sgd(model)
+    data = dict(inputs=list(batch()[0]), data_samples=batch()[1])
+    params = copy.deepcopy(model.state_dict())
+    memory = model.distill_losses.loss_cirkd_memory
+    assert memory.pixel_memory.numel() == 0
+    log_vars = model.train_step(data, optim_wrapper)
+    assert torch.isnan(log_vars['loss_kd'])
+    assert memory.pixel_memory.shape == (NUM_CLASSES, 8, NUM_CLASSES)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, params[key]), key
+
+
 def test_samples_without_labels(teacher_ckpt):
     model = MODELS.build(distill_cfg(teacher_ckpt))
     inputs, samples = batch()

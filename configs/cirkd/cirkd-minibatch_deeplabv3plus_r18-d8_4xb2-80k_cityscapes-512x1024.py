@@ -1,0 +1,7 @@
+# CIRKD (Yang et al. 2022) without the memory, KD + mini-batch; DeepLabV3+ R18-D8 on Cityscapes.
+# See README.md
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/cirkd_minibatch.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})

@@ -1,0 +1,7 @@
+# IFVD (Wang et al. 2020) on the decoder's last feature; DeepLabV3+ R18-D8 on CamVid 240x180.
+# See README.md
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r18-d8_1xb4-600_camvid-180x240.py',
+    '../_base_/distill/losses/ifvd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})
