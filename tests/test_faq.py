@@ -30,6 +30,16 @@ MESSAGES = [
     'does not fit the model of CONFIG',
     'has no distill_connectors.* or teacher.* keys',
     'NPROC, the number of processes (e.g. 2), must follow the config',
+    # the offline teacher and the teacher's precision (issue 24)
+    'on a CPU without native bfloat16',
+    'has no manifest.json: build it with',
+    'was built from teacher_ckpt',
+    'was built for another teacher config',
+    'is not in teacher_cache',
+    'use RandomCropWithBox instead of RandomCrop',
+    'teacher_cache holds logits only',
+    'the teacher cache cannot follow it',
+    'already holds a teacher cache',
 ]
 
 
