@@ -3,7 +3,7 @@
 teacher of a distillation config, its checkpoint keys and strict loading.
 Run records and result tables are in :mod:`mmseg_aicsd.utils.results`
 (it needs the ``analysis`` extra: pandas)."""
-from .distill_config import (DISTILL_TYPE, is_distill_config,
+from .distill_config import (DISTILL_TYPE, DISTILL_TYPES, is_distill_config,
                              student_model_config, teacher_config,
                              teacher_model_config)
 from .state_dict import (BN_STATS, NOT_STUDENT, UNUSED_AT_INFERENCE,
@@ -11,9 +11,9 @@ from .state_dict import (BN_STATS, NOT_STUDENT, UNUSED_AT_INFERENCE,
                          strip_ddp_prefix, student_state_dict, warn_ignored)
 
 __all__ = [
-    'DISTILL_TYPE', 'is_distill_config', 'student_model_config',
-    'teacher_config', 'teacher_model_config', 'BN_STATS', 'NOT_STUDENT',
-    'UNUSED_AT_INFERENCE', 'CheckpointMismatchError',
-    'load_state_dict_strictly', 'strip_ddp_prefix', 'student_state_dict',
-    'warn_ignored'
+    'DISTILL_TYPE', 'DISTILL_TYPES', 'is_distill_config',
+    'student_model_config', 'teacher_config', 'teacher_model_config',
+    'BN_STATS', 'NOT_STUDENT', 'UNUSED_AT_INFERENCE',
+    'CheckpointMismatchError', 'load_state_dict_strictly', 'strip_ddp_prefix',
+    'student_state_dict', 'warn_ignored'
 ]

@@ -5,7 +5,7 @@ logit- and feature-level baselines it is compared with: the student's
 frozen_teacher`), a set of distillation losses (:class:`..distillers.
 DistillLossSet`) and a non-finite loss guard (:class:`..utils.
 NonFiniteLossGuard`)."""
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -156,15 +156,43 @@ class DistillEncoderDecoder(EncoderDecoder):
         Returns:
             tuple: The student's features (``extract_feat``: backbone /
             neck outputs), the student's logits (B, C, H/4, W/4 for
-            DeepLabV3+; the decode head's ``forward``) and the teacher's
+            DeepLabV3+; the decode head's ``forward``, a cascade's last
+            stage, see :meth:`decode_stages`) and the teacher's
             logits (no gradient; float32 whatever ``teacher_dtype``).
         """
+        x, stage_logits, teacher_logits = self._distill_forward(inputs)
+        return x, stage_logits[-1], teacher_logits
+
+    def _distill_forward(
+            self,
+            inputs: Tensor) -> Tuple[Tuple[Tensor, ...], List[Tensor], Tensor]:
+        """:meth:`distill_forward` with every decode stage's logits (one
+        for an ``EncoderDecoder``, the last the student's logits)."""
         x = self.extract_feat(inputs)
-        student_logits = self.decode_head.forward(x)
+        stage_logits = self.decode_stages(x)
         teacher_logits = teacher_forward(
             self.teacher, inputs, self.teacher_dtype,
             self.distill_loss_set.teacher_recorder)
-        return x, student_logits, teacher_logits
+        return x, stage_logits, teacher_logits
+
+    def decode_stages(self, x: Tuple[Tensor, ...]) -> List[Tensor]:
+        """The decode head's logits of the student's features ``x``.
+
+        Returns:
+            list[Tensor]: ``[decode_head.forward(x)]``, (B, C, h, w). A
+            cascade segmentor returns one map per stage, the last one its
+            logits (see :class:`DistillCascadeEncoderDecoder`).
+        """
+        return [self.decode_head.forward(x)]
+
+    def decode_losses(self, stage_logits: List[Tensor],
+                      data_samples: SampleList) -> Dict[str, Tensor]:
+        """The decode head's supervised losses (``decode.*``) on the logits
+        :meth:`decode_stages` computed: what ``decode_head.loss`` does,
+        without running the head twice."""
+        return add_prefix(
+            self.decode_head.loss_by_feat(stage_logits[-1], data_samples),
+            'decode')
 
     def _probe(self) -> Tuple[Tensor, Tensor]:
         """(student, teacher) logits of an eval-mode forward of a 1x3x64x64
@@ -206,9 +234,10 @@ class DistillEncoderDecoder(EncoderDecoder):
             data_samples (list[:obj:`SegDataSample`]): With ``gt_sem_seg``.
 
         Returns:
-            dict[str, Tensor]: ``decode.*`` and ``aux.*`` items of the
-            student's heads and one item per distillation loss, scaled by
-            :meth:`set_loss_scales` when ALW is active.
+            dict[str, Tensor]: ``decode.*`` (``decode_<i>.*`` for a cascade)
+            and ``aux.*`` items of the student's heads and one item per
+            distillation loss, scaled by :meth:`set_loss_scales` when ALW
+            is active.
 
         Raises:
             ValueError: If a sample has no ``gt_sem_seg`` (an image without
@@ -219,17 +248,13 @@ class DistillEncoderDecoder(EncoderDecoder):
         # the forward moves BatchNorm statistics: kept to undo a skip
         self.nonfinite_guard.before_forward()
         with self.distill_loss_set.recording():
-            x, student_logits, teacher_logits = self.distill_forward(inputs)
-            # the decode head's loss_by_feat on the logits already computed
-            # (what decode_head.loss does, without running the head twice)
-            losses = add_prefix(
-                self.decode_head.loss_by_feat(student_logits, data_samples),
-                'decode')
+            x, stage_logits, teacher_logits = self._distill_forward(inputs)
+            losses = self.decode_losses(stage_logits, data_samples)
             if self.with_auxiliary_head:
                 losses.update(
                     self._auxiliary_head_forward_train(x, data_samples))
             losses.update(
-                self.distill_loss_set(student_logits, teacher_logits,
+                self.distill_loss_set(stage_logits[-1], teacher_logits,
                                       data_samples))
         if self.loss_scales is not None:
             default, scales = self.loss_scales
