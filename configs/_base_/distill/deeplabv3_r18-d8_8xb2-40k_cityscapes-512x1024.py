@@ -6,7 +6,8 @@ _base_ = '../../deeplabv3/deeplabv3_r18-d8_8xb2-40k_cityscapes-512x1024.py'
 custom_imports = dict(imports=['mmseg_aicsd'], allow_failed_imports=False)
 model = dict(
     type='DistillEncoderDecoder',
-    teacher='mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+    teacher=
+    'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
     teacher_ckpt=
     'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/deeplabv3_r101-d8_512x1024_80k_cityscapes/deeplabv3_r101-d8_512x1024_80k_cityscapes_20200606_113503-9e428899.pth',
     distill_losses=dict())
