@@ -6,7 +6,7 @@ from torch import Tensor
 
 from mmseg.models.segmentors import CascadeEncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList, add_prefix
+from mmseg.utils import ConfigType, SampleList, add_prefix
 from .distill_encoder_decoder import DistillEncoderDecoder
 
 
@@ -37,11 +37,25 @@ class DistillCascadeEncoderDecoder(DistillEncoderDecoder,
             a list of ``num_stages`` configs, ...).
 
     Raises:
-        AssertionError: As ``CascadeEncoderDecoder``, if ``decode_head`` is
-            not a list of ``num_stages`` configs.
-        ValueError, KeyError, FileNotFoundError, RuntimeError: As
+        ValueError: If ``decode_head`` is not a list of ``num_stages``
+            configs; else as :class:`DistillEncoderDecoder`.
+        KeyError, FileNotFoundError, RuntimeError: As
             :class:`DistillEncoderDecoder`.
     """
+
+    def __init__(self, num_stages: int, decode_head: List[ConfigType],
+                 **kwargs):
+        heads = len(decode_head) if isinstance(decode_head,
+                                               (list, tuple)) else None
+        if heads != num_stages:
+            raise ValueError(
+                f'a cascade student with num_stages={num_stages} needs '
+                'decode_head as a list of that many head configs (OCRNet: '
+                'the FCN head, then the OCR head); got '
+                f'{heads if heads is not None else "one"} head config(s). '
+                'A student with one decode head is a DistillEncoderDecoder.')
+        super().__init__(
+            num_stages=num_stages, decode_head=list(decode_head), **kwargs)
 
     def decode_stages(self, x: Tuple[Tensor, ...]) -> List[Tensor]:
         """The stages' outputs, each stage taking the previous one's.

@@ -10,7 +10,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
 from ...utils import teacher_config
@@ -95,11 +95,12 @@ class DistillEncoderDecoder(EncoderDecoder):
         KeyError: If a ``distill_losses`` type is not a registered loss or
             connector, or a feature name is not a module of the student /
             teacher (the message lists the closest names).
-        ValueError: If the teacher's class count or input normalisation
-            (``data_preprocessor`` mean/std/channel order) differ from the
-            student's, a distillation loss name is invalid, an
-            ``alw_kd_losses`` name is not in ``distill_losses``, or
-            ``teacher_dtype`` is unknown.
+        ValueError: If ``decode_head`` is a list (a cascade student: see
+            :class:`DistillCascadeEncoderDecoder`), the teacher's class
+            count or input normalisation (``data_preprocessor``
+            mean/std/channel order) differ from the student's, a
+            distillation loss name is invalid, an ``alw_kd_losses`` name
+            is not in ``distill_losses``, or ``teacher_dtype`` is unknown.
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
         RuntimeError: If ``teacher_ckpt`` does not match the teacher
@@ -118,6 +119,12 @@ class DistillEncoderDecoder(EncoderDecoder):
                  skip_nonfinite_loss: bool = False,
                  teacher_dtype: Optional[str] = None,
                  **kwargs):
+        if isinstance(kwargs.get('decode_head'), (list, tuple)) and \
+                not isinstance(self, CascadeEncoderDecoder):
+            raise ValueError(
+                'decode_head is a list of heads, a cascade segmentor '
+                "(OCRNet): use type='DistillCascadeEncoderDecoder' with "
+                'num_stages, as the stock CascadeEncoderDecoder config')
         super().__init__(**kwargs)
         # config errors first, before a teacher checkpoint is downloaded
         self.teacher_dtype = parse_teacher_dtype(teacher_dtype)

@@ -272,3 +272,21 @@ def test_feature_losses_across_channels_and_sizes(ckpts):
             cwd_loss(mapped, t).item(), rel=1e-5), name
         assert got[name].item() > 0
     train_two_steps(model)
+
+
+def test_cascade_heads_need_the_cascade_segmentor(ckpts):
+    cfg = ocrnet()
+    cfg.type = 'EncoderDecoder'  # the one-head type, with a list of heads
+    with pytest.raises(ValueError, match='DistillCascadeEncoderDecoder'):
+        distill(cfg, pspnet(), ckpts['pspnet'])
+    cfg = ocrnet()
+    cfg.num_stages = 3
+    with pytest.raises(
+            ValueError,
+            match=r'num_stages=3 needs decode_head as a list '
+            r'.*got 2 head'):
+        distill(cfg, pspnet(), ckpts['pspnet'])
+    cfg = ocrnet()
+    cfg.decode_head = cfg.decode_head[0]
+    with pytest.raises(ValueError, match='got one head config'):
+        distill(cfg, pspnet(), ckpts['pspnet'])
