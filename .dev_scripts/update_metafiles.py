@@ -123,6 +123,10 @@ DATASETS = {
 STUDENTS = {
     'deeplabv3plus_r18-d8': ['R-18-D8', 'DeepLabV3+'],
     'mobilenet-v2-d8_deeplabv3plus': ['M-V2-D8', 'DeepLabV3+'],
+    # the CIRKD protocol's students, and mmrazor's CWD one
+    'deeplabv3_r18-d8': ['R-18-D8', 'DeepLabV3'],
+    'mobilenet-v2-d8_deeplabv3': ['M-V2-D8', 'DeepLabV3'],
+    'pspnet_r18-d8': ['R-18-D8', 'PSPNet'],
 }
 NAME = re.compile(r'^(?P<method>[a-z0-9.-]+?)_(?P<student>' +
                   '|'.join(map(re.escape, STUDENTS)) +

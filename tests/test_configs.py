@@ -22,6 +22,7 @@ from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 from mmseg_aicsd.engine.hooks import set_alw_alpha
 from mmseg_aicsd.models.segmentors import DistillEncoderDecoder
+from mmseg_aicsd.utils import DISTILL_TYPE
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -113,8 +114,8 @@ def expected_row(path):
     name = config_id(path)
     if name == 'aicsd/deeplabv3plus_r18_cityscapes.py':  # the short name
         return TABLE_ROWS['aicsd/aicsd']
-    prefix = name.rsplit(
-        '_', 1)[0].split('_deeplabv3plus')[0].split('_mobilenet')[0]
+    # folder/method: the name up to its first underscore (the student)
+    prefix = osp.join(osp.dirname(name), osp.basename(name).split('_')[0])
     return TABLE_ROWS.get(prefix, STUDY_ROWS.get(prefix))
 
 
@@ -185,6 +186,88 @@ def test_inherited_loss_blocks_as_before(row, student):
         osp.join(CONFIG_DIR, '_base_', 'distill', f'{student}.py')).model
     base.distill_losses = cfg.model.distill_losses
     assert cfg.model.to_dict() == base.to_dict()
+
+
+# The CIRKD protocol (Cityscapes, 40k, batch 8 x 2, lr 0.02): its students
+# alone and distilled by the methods here, and mmrazor's CWD setting.
+CIRKD_STUDENTS = ('deeplabv3_r18-d8_8xb2-40k_cityscapes-512x1024',
+                  'mobilenet-v2-d8_deeplabv3_8xb2-40k_cityscapes-512x1024')
+CIRKD_BASELINES = {
+    'deeplabv3/' + CIRKD_STUDENTS[0]: ('ResNetV1c', 'mmseg::deeplabv3/'
+                                       'deeplabv3_r18-d8_4xb2-80k_'
+                                       'cityscapes-512x1024.py'),
+    'mobilenet_v2/' + CIRKD_STUDENTS[1]: ('MobileNetV2', 'mmseg::'
+                                          'mobilenet_v2/mobilenet-v2-d8_'
+                                          'deeplabv3_4xb2-80k_cityscapes-'
+                                          '512x1024.py'),
+}
+CIRKD_METHODS = ('kd/kd', 'cwd/cwd', 'aicsd/aicsd')
+
+
+def unscoped(cfg):
+    """A config dict without the ``_scope_`` keys that an ``mmseg::`` base
+    adds (the stock file read directly has none)."""
+    if isinstance(cfg, dict):
+        return {k: unscoped(v) for k, v in cfg.items() if k != '_scope_'}
+    if isinstance(cfg, (list, tuple)):
+        return [unscoped(v) for v in cfg]
+    return cfg
+
+
+@pytest.mark.parametrize('name', CIRKD_BASELINES)
+def test_cirkd_protocol_baselines(name):
+    """mmseg's stock student with the protocol's schedule, nothing else."""
+    backbone, stock = CIRKD_BASELINES[name]
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
+    assert cfg.model.backbone.type == backbone
+    assert cfg.model.decode_head.type == 'ASPPHead'  # DeepLabV3
+    assert cfg.optim_wrapper.optimizer.lr == 0.02
+    assert cfg.train_cfg.max_iters == 40000
+    assert cfg.param_scheduler[0].end == 40000
+    assert cfg.train_dataloader.batch_size == 2  # x 8 GPUs = 16
+    assert tuple(cfg.crop_size) == (512, 1024)
+    stock = Config.fromfile(
+        osp.join(MMSEG_CONFIGS,
+                 stock.split('::')[1].replace('/', osp.sep)))
+    for key in ('model', 'train_dataloader', 'val_dataloader'):
+        assert unscoped(cfg[key]) == unscoped(stock[key]), key
+    assert stock.optim_wrapper.optimizer.lr == 0.01  # what changed
+
+
+@pytest.mark.parametrize('method,student', [(m, s) for m in CIRKD_METHODS
+                                            for s in CIRKD_STUDENTS])
+def test_cirkd_protocol_configs(method, student):
+    """A method's CIRKD-protocol config is its loss block on the protocol's
+    student and teacher, everything else the student baseline's."""
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{method}_{student}.py'))
+    losses, hooks = LOSS_BLOCKS[method]
+    assert cfg.model.distill_losses.to_dict() == losses
+    assert cfg.get('custom_hooks') == hooks
+    assert cfg.model.teacher == ('mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-'
+                                 '80k_cityscapes-512x1024.py')
+    (baseline, ) = [b for b in CIRKD_BASELINES if b.endswith(student)]
+    baseline = Config.fromfile(osp.join(CONFIG_DIR, f'{baseline}.py'))
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                'train_dataloader', 'val_dataloader', 'default_hooks'):
+        assert cfg[key] == baseline[key], key
+    model = cfg.model.to_dict()
+    for key in ('teacher', 'teacher_ckpt', 'distill_losses'):
+        model.pop(key)
+    assert model == dict(baseline.model.to_dict(), type=DISTILL_TYPE)
+
+
+def test_mmrazor_cwd_setting():
+    """PSPNet R101-D8 -> R18-D8, CWD on the logits at tau 1, weight 5."""
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'cwd',
+                 'cwd_pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'))
+    assert cfg.model.decode_head.type == 'PSPHead'
+    assert cfg.model.backbone.depth == 18
+    assert cfg.model.teacher == ('mmseg::pspnet/pspnet_r101-d8_4xb2-80k_'
+                                 'cityscapes-512x1024.py')
+    assert cfg.model.distill_losses.to_dict() == dict(
+        loss_cwd=dict(type='CWDLoss', tau=1.0, loss_weight=5.0))
+    assert cfg.train_cfg.max_iters == 80000
 
 
 @pytest.mark.parametrize('student', STUDENTS)

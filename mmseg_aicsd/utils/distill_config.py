@@ -2,7 +2,8 @@
 """The student and the teacher of a distillation config.
 
 A :class:`~mmseg_aicsd.models.segmentors.DistillEncoderDecoder` config is
-the student's ``EncoderDecoder`` config plus the distillation keys
+the student's ``EncoderDecoder`` config (``DistillCascadeEncoderDecoder``:
+its ``CascadeEncoderDecoder`` config) plus the distillation keys
 (``teacher``, ``teacher_ckpt``, ``distill_losses``, ...): the student *is*
 the segmentor. These are the one way the package, its tools and the
 benchmarks take it apart.
@@ -13,16 +14,22 @@ from typing import Union
 from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
 
-from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
 from mmseg.utils import ConfigType
 
 DISTILL_TYPE = 'DistillEncoderDecoder'
+# the distillation segmentors, by type, and the stock segmentor of their
+# student
+DISTILL_TYPES = {
+    DISTILL_TYPE: EncoderDecoder,
+    'DistillCascadeEncoderDecoder': CascadeEncoderDecoder,
+}
 
 
 def is_distill_config(cfg: Config) -> bool:
-    """Whether ``cfg.model`` is a ``DistillEncoderDecoder`` (a student and
-    a teacher)."""
-    return cfg.model.get('type') == DISTILL_TYPE
+    """Whether ``cfg.model`` is a distillation segmentor (a student and a
+    teacher): a type of :data:`DISTILL_TYPES`."""
+    return cfg.model.get('type') in DISTILL_TYPES
 
 
 def teacher_config(teacher: Union[ConfigType, str]) -> ConfigDict:
@@ -49,23 +56,25 @@ def student_model_config(cfg: Config) -> ConfigDict:
     """The model config of the student of ``cfg``.
 
     Args:
-        cfg (Config): A full config. Its model is a ``DistillEncoderDecoder``
-            (the student is that model without its teacher and losses, a
-            plain ``EncoderDecoder``: only ``EncoderDecoder``'s arguments
-            are kept) or any other segmentor (returned as it is).
+        cfg (Config): A full config. Its model is a distillation segmentor
+            of :data:`DISTILL_TYPES` (the student is that model without its
+            teacher and losses, a plain ``EncoderDecoder`` or
+            ``CascadeEncoderDecoder``: only that class's arguments are
+            kept) or any other segmentor (returned as it is).
 
     Returns:
         ConfigDict: A copy of the model config.
     """
     model = cfg.model.copy()
-    if model.get('type') != DISTILL_TYPE:
+    if model.get('type') not in DISTILL_TYPES:
         return model
-    keep = set(inspect.signature(EncoderDecoder.__init__).parameters)
+    student = DISTILL_TYPES[model.type]
+    keep = set(inspect.signature(student.__init__).parameters)
     model = ConfigDict({
         k: v
         for k, v in model.items() if k in keep - {'self'}
     })
-    model.type = 'EncoderDecoder'
+    model.type = student.__name__
     return model
 
 
@@ -74,11 +83,11 @@ def teacher_model_config(cfg: Config) -> ConfigDict:
     teacher``: a dict, a config file or an ``mmseg::`` config).
 
     Raises:
-        ValueError: If ``cfg.model`` is not a ``DistillEncoderDecoder``.
+        ValueError: If ``cfg.model`` is not a distillation segmentor.
     """
     if not is_distill_config(cfg):
         raise ValueError(
-            f'the config\'s model is a {cfg.model.get("type")}, not a '
-            f'{DISTILL_TYPE}, so it has no teacher; give a distillation '
-            'config (e.g. configs/aicsd/aicsd_*.py)')
+            f'the config\'s model is a {cfg.model.get("type")}, not one '
+            f'of {list(DISTILL_TYPES)}, so it has no teacher; give a '
+            'distillation config (e.g. configs/aicsd/aicsd_*.py)')
     return teacher_config(cfg.model.teacher)

@@ -34,7 +34,7 @@ import pandas as pd
 import torch
 from mmengine.config import Config
 
-from .distill_config import DISTILL_TYPE, student_model_config
+from .distill_config import is_distill_config, student_model_config
 from .state_dict import BN_STATS, NOT_STUDENT
 
 METRICS = ('mIoU', 'aAcc', 'mAcc')
@@ -247,7 +247,7 @@ def read_run(work_dir: str) -> dict:
             'still running')
     stamp, val = vals[-1]
     config = osp.splitext(osp.basename(configs[0]))[0]
-    distill = cfg.model.get('type') == DISTILL_TYPE
+    distill = is_distill_config(cfg)
     row = dict(
         config=config,
         method=short_name(config, distill),

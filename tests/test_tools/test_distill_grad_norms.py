@@ -2,7 +2,8 @@
 """tools/analysis_tools/distill_grad_norms.py on real CamVid images: the
 student it measures (at init or from a training checkpoint), the CE gradient
 against a plain-torch recomputation, the per-class split of each gradient,
-and the script's printed table."""
+and the script's printed table; and a cascade (OCRNet) student's CE on
+random images."""
 import os.path as osp
 
 import pytest
@@ -11,9 +12,12 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+from mmengine.structures import PixelData
 from run_utils import AICSD, REPO, STUDENT, run, save_teacher
+from tiny_segmentors import NUM_CLASSES, deeplabv3plus, ocrnet, save_checkpoint
 
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 from tools.analysis_tools import distill_grad_norms as TOOL
 
 
@@ -137,3 +141,39 @@ def test_script_prints_the_table(setup):
     assert f'student {student_ckpt}' in proc.stdout
     # per-class section: one row per CamVid class, one column per loss
     assert len(rows['sky']) == 3 and len(rows['bicyclist']) == 3
+
+
+def test_cascade_student(tmp_path):
+    """An OCRNet student: CE is its last stage's, on the OCR logits."""
+    cfg = ocrnet()
+    cfg.data_preprocessor['size'] = (64, 64)
+    cfg.update(
+        type='DistillCascadeEncoderDecoder',
+        teacher=deeplabv3plus(),
+        teacher_ckpt=save_checkpoint(deeplabv3plus(), tmp_path / 't.pth'),
+        distill_losses=dict(loss_kd=dict(type='PixelKDLoss')))
+    model = MODELS.build(cfg).train()
+    g = torch.Generator().manual_seed(0)
+    samples = [
+        SegDataSample(
+            gt_sem_seg=PixelData(
+                data=torch.randint(0, NUM_CLASSES, (1, 64, 64), generator=g)),
+            metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64)))
+        for _ in range(2)
+    ]
+    data_batch = dict(
+        inputs=[torch.randint(0, 256, (3, 64, 64), generator=g).byte()] * 2,
+        data_samples=samples)
+    norms = TOOL.logit_grad_norms(model, data_batch)
+    assert list(norms) == ['decode_1.loss_ce', 'loss_kd']
+    data = model.data_preprocessor(data_batch, training=True)
+    with torch.no_grad():
+        logits = model(data['inputs'], mode='tensor')  # the OCR head's
+    logits = logits.requires_grad_()
+    labels = torch.stack([s.gt_sem_seg.data[0] for s in samples]).long()
+    ce = F.cross_entropy(
+        F.interpolate(logits, labels.shape[1:], mode='bilinear'), labels)
+    grad, = torch.autograd.grad(ce, logits)
+    norm, value, _ = norms['decode_1.loss_ce']
+    assert value == pytest.approx(ce.item(), rel=1e-4)
+    assert norm == pytest.approx(grad.norm().item(), rel=1e-3)

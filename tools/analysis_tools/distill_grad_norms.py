@@ -24,6 +24,7 @@ import argparse
 
 import numpy as np
 import torch
+import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
@@ -60,7 +61,9 @@ def logit_grad_norms(model, data_batch) -> dict:
     the student logits (B, C, H/4, W/4) of one batch.
 
     Returns:
-        dict: ``{loss name: (|grad|, loss value, per-class |grad|)}``: the L2
+        dict: ``{loss name: (|grad|, loss value, per-class |grad|)}``, CE
+        first (``decode.loss_ce``; a cascade student's ``decode_<i>.loss_ce``
+        of its last stage, whose output the logits are): the L2
         norm of the whole gradient, the loss (dimensionless, configured
         ``loss_weight`` included) and a (C,) array of the L2 norm of the
         gradient's slice ``[:, c]`` for each class c.
@@ -70,10 +73,11 @@ def logit_grad_norms(model, data_batch) -> dict:
     with torch.no_grad():  # the forward of training, teacher_dtype included
         _, logits, teacher_logits = model.distill_forward(inputs)
     logits = logits.detach().requires_grad_()
-    losses = {
-        'decode.loss_ce':
-        model.decode_head.loss_by_feat(logits, samples)['loss_ce']
-    }
+    # the head whose output the logits are: a cascade's last stage
+    head, name = model.decode_head, 'decode.loss_ce'
+    if isinstance(head, nn.ModuleList):
+        head, name = head[-1], f'decode_{len(head) - 1}.loss_ce'
+    losses = {name: head.loss_by_feat(logits, samples)['loss_ce']}
     for name, loss_fn in model.distill_losses.items():
         if model.distill_maps[name] == (LOGITS, LOGITS):
             losses[name] = loss_fn(logits, teacher_logits)
@@ -129,7 +133,7 @@ def main() -> None:
             break
         rows.append(logit_grad_norms(model, data_batch))
     names = list(rows[0])
-    ce = np.mean([r['decode.loss_ce'][0] for r in rows])
+    ce = np.mean([r[names[0]][0] for r in rows])  # CE comes first
     print(f'{"loss":<16}{"value":>12}{"|grad| logits":>16}{"/ CE":>10}')
     for name in names:
         value = np.mean([r[name][1] for r in rows])

@@ -5,12 +5,12 @@ logit- and feature-level baselines it is compared with: the student's
 frozen_teacher`), a set of distillation losses (:class:`..distillers.
 DistillLossSet`) and a non-finite loss guard (:class:`..utils.
 NonFiniteLossGuard`)."""
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 
-from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList, add_prefix
 from ...utils import teacher_config
@@ -107,12 +107,14 @@ class DistillEncoderDecoder(EncoderDecoder):
             teacher (the message lists the closest names).
         TypeError: If a ``distill_losses`` ``loss_weight`` is not a
             number.
-        ValueError: If the teacher's class count or input normalisation
-            (``data_preprocessor`` mean/std/channel order) differ from the
-            student's, a distillation loss name is invalid, an
-            ``alw_kd_losses`` name is not in ``distill_losses``,
-            ``teacher_dtype`` is unknown, or ``teacher_cache`` is set with a
-            loss on features or was built for another teacher.
+        ValueError: If ``decode_head`` is a list (a cascade student: see
+            :class:`DistillCascadeEncoderDecoder`), the teacher's class
+            count or input normalisation (``data_preprocessor``
+            mean/std/channel order) differ from the student's, a
+            distillation loss name is invalid, an ``alw_kd_losses`` name
+            is not in ``distill_losses``, ``teacher_dtype`` is unknown, or
+            ``teacher_cache`` is set with a loss on features or was built
+            for another teacher.
         FileNotFoundError: If ``teacher_ckpt`` is a local path that does
             not exist.
         IsADirectoryError: If ``teacher_ckpt`` is a directory.
@@ -135,6 +137,12 @@ class DistillEncoderDecoder(EncoderDecoder):
                  teacher_dtype: Optional[str] = None,
                  teacher_cache: Optional[str] = None,
                  **kwargs):
+        if isinstance(kwargs.get('decode_head'), (list, tuple)) and \
+                not isinstance(self, CascadeEncoderDecoder):
+            raise ValueError(
+                'decode_head is a list of heads, a cascade segmentor '
+                "(OCRNet): use type='DistillCascadeEncoderDecoder' with "
+                'num_stages, as the stock CascadeEncoderDecoder config')
         super().__init__(**kwargs)
         # config errors first, before a teacher checkpoint is downloaded
         self.teacher_dtype = parse_teacher_dtype(teacher_dtype)
@@ -151,6 +159,7 @@ class DistillEncoderDecoder(EncoderDecoder):
                                             kwargs.get('data_preprocessor'),
                                             self.num_classes)
         self.teacher_ckpt = teacher_ckpt
+        self.teacher_cache: Optional[TeacherLogitCache] = None
         # DistributedDataParallel neither broadcasts nor all-reduces these
         self._ddp_params_and_buffers_to_ignore = ddp_ignore_names(self.teacher)
         self.distill_loss_set.attach(self, self.teacher)
@@ -159,9 +168,8 @@ class DistillEncoderDecoder(EncoderDecoder):
         self.distill_loss_set.build_connectors(self._probe)
         self.distill_connectors = self.distill_loss_set.connectors
         keep_out_of_checkpoints(self)
-        self.teacher_cache = (
-            self._open_cache(teacher_cache, teacher)
-            if teacher_cache else None)
+        if teacher_cache:
+            self.teacher_cache = self._open_cache(teacher_cache, teacher)
 
     def _open_cache(self, cache_dir: str, teacher) -> TeacherLogitCache:
         """The teacher cache, for logit-level losses only."""
@@ -197,20 +205,51 @@ class DistillEncoderDecoder(EncoderDecoder):
         Returns:
             tuple: The student's features (``extract_feat``: backbone /
             neck outputs), the student's logits (B, C, H/4, W/4 for
-            DeepLabV3+; the decode head's ``forward``) and the teacher's
+            DeepLabV3+; the decode head's ``forward``, a cascade's last
+            stage, see :meth:`decode_stages`) and the teacher's
             logits (no gradient; float32 whatever ``teacher_dtype``).
         """
+        x, stage_logits, teacher_logits = self._distill_forward(
+            inputs, data_samples)
+        return x, stage_logits[-1], teacher_logits
+
+    def _distill_forward(
+        self,
+        inputs: Tensor,
+        data_samples: Optional[SampleList] = None
+    ) -> Tuple[Tuple[Tensor, ...], List[Tensor], Tensor]:
+        """:meth:`distill_forward` with every decode stage's logits (one
+        for an ``EncoderDecoder``, the last the student's logits)."""
         x = self.extract_feat(inputs)
-        student_logits = self.decode_head.forward(x)
+        stage_logits = self.decode_stages(x)
         if self.teacher_cache and data_samples is not None:
             teacher_logits = self.teacher_cache.logits(
                 [s.metainfo for s in data_samples], inputs.shape[2:],
-                student_logits.shape[2:], inputs.device)
-            return x, student_logits, teacher_logits
+                stage_logits[-1].shape[2:], inputs.device)
+            return x, stage_logits, teacher_logits
         teacher_logits = teacher_forward(
             self.teacher, inputs, self.teacher_dtype,
             self.distill_loss_set.teacher_recorder)
-        return x, student_logits, teacher_logits
+        return x, stage_logits, teacher_logits
+
+    def decode_stages(self, x: Tuple[Tensor, ...]) -> List[Tensor]:
+        """The decode head's logits of the student's features ``x``.
+
+        Returns:
+            list[Tensor]: ``[decode_head.forward(x)]``, (B, C, h, w). A
+            cascade segmentor returns one map per stage, the last one its
+            logits (see :class:`DistillCascadeEncoderDecoder`).
+        """
+        return [self.decode_head.forward(x)]
+
+    def decode_losses(self, stage_logits: List[Tensor],
+                      data_samples: SampleList) -> Dict[str, Tensor]:
+        """The decode head's supervised losses (``decode.*``) on the logits
+        :meth:`decode_stages` computed: what ``decode_head.loss`` does,
+        without running the head twice."""
+        return add_prefix(
+            self.decode_head.loss_by_feat(stage_logits[-1], data_samples),
+            'decode')
 
     def _probe(self) -> Tuple[Tensor, Tensor]:
         """(student, teacher) logits of an eval-mode forward of a 1x3x64x64
@@ -252,9 +291,10 @@ class DistillEncoderDecoder(EncoderDecoder):
             data_samples (list[:obj:`SegDataSample`]): With ``gt_sem_seg``.
 
         Returns:
-            dict[str, Tensor]: ``decode.*`` and ``aux.*`` items of the
-            student's heads and one item per distillation loss, scaled by
-            :meth:`set_loss_scales` when ALW is active.
+            dict[str, Tensor]: ``decode.*`` (``decode_<i>.*`` for a cascade)
+            and ``aux.*`` items of the student's heads and one item per
+            distillation loss, scaled by :meth:`set_loss_scales` when ALW
+            is active.
 
         Raises:
             ValueError: If a sample has no ``gt_sem_seg`` (an image without
@@ -269,18 +309,14 @@ class DistillEncoderDecoder(EncoderDecoder):
         # the forward moves BatchNorm statistics: kept to undo a skip
         self.nonfinite_guard.before_forward()
         with self.distill_loss_set.recording():
-            x, student_logits, teacher_logits = self.distill_forward(
+            x, stage_logits, teacher_logits = self._distill_forward(
                 inputs, data_samples)
-            # the decode head's loss_by_feat on the logits already computed
-            # (what decode_head.loss does, without running the head twice)
-            losses = add_prefix(
-                self.decode_head.loss_by_feat(student_logits, data_samples),
-                'decode')
+            losses = self.decode_losses(stage_logits, data_samples)
             if self.with_auxiliary_head:
                 losses.update(
                     self._auxiliary_head_forward_train(x, data_samples))
             losses.update(
-                self.distill_loss_set(student_logits, teacher_logits,
+                self.distill_loss_set(stage_logits[-1], teacher_logits,
                                       data_samples))
         if self.loss_scales is not None:
             default, scales = self.loss_scales

@@ -1,0 +1,8 @@
+# AICSD: ICSD + KD with linear ALW (arXiv 2308.04243 Eq. 6-7); DeepLabV3 MobileNetV2-D8 on Cityscapes, CIRKD protocol.
+# See README.md#the-cirkd-protocol
+_base_ = [
+    '../_base_/distill/mobilenet-v2-d8_deeplabv3_8xb2-40k_cityscapes-512x1024.py',
+    '../_base_/distill/losses/icsd_kd.py'
+]
+model = dict(distill_losses={{_base_.distill_losses}})
+custom_hooks = [dict(type='ALWHook', schedule='linear')]
