@@ -8,7 +8,7 @@ NonFiniteLossGuard`)."""
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
 from mmseg.registry import MODELS
@@ -304,8 +304,10 @@ class DistillEncoderDecoder(EncoderDecoder):
                 other aspect ratio).
         """
         check_labelled(data_samples)
-        check_label_values(data_samples, self.num_classes,
-                           self.decode_head.ignore_index)
+        # a cascade's decode_head is a list of heads: the last one's
+        head = self.decode_head
+        head = head[-1] if isinstance(head, nn.ModuleList) else head
+        check_label_values(data_samples, self.num_classes, head.ignore_index)
         # the forward moves BatchNorm statistics: kept to undo a skip
         self.nonfinite_guard.before_forward()
         with self.distill_loss_set.recording():
