@@ -10,7 +10,7 @@ from typing import List, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..utils import DISTILL_TYPE
+from ..utils import DISTILL_TYPES
 
 
 def checkpoints(work_dir: str) -> List[str]:
@@ -51,7 +51,7 @@ def method_summary(cfg: Config) -> str:
     """
     model = cfg.get('model') or {}
     what = str(model.get('type'))
-    if what == DISTILL_TYPE:
+    if what in DISTILL_TYPES:
         losses = model.get('distill_losses') or {}
         what += ': ' + ', '.join(f'{name}={loss.get("type")}'
                                  for name, loss in sorted(losses.items()))

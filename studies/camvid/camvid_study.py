@@ -69,6 +69,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmseg
+from mmseg_aicsd.utils import is_distill_config
 from mmseg_aicsd.utils import results as RT
 
 # the repository root: the runner is studies/camvid/camvid_study.py
@@ -303,7 +304,7 @@ class Study:
         """Whether the row's config is a distillation (needs the
         teacher)."""
         cfg = Config.fromfile(osp.join(REPO, ROWS[row]))
-        return cfg.model.type == RT.DISTILL_TYPE
+        return is_distill_config(cfg)
 
     def max_iters(self, config: str) -> int:
         """``train_cfg.max_iters`` of a config with the study's options."""
