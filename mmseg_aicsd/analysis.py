@@ -199,7 +199,8 @@ def predict_with_logits(model: torch.nn.Module,
 
     Args:
         model (nn.Module): A segmentor from :func:`load_segmentor` (or
-            :func:`mmseg.apis.init_model`) with one decode head.
+            :func:`mmseg.apis.init_model`); of a cascade (OCRNet), the last
+            stage's logits.
         img (str): Path of the image.
 
     Returns:
@@ -213,6 +214,8 @@ def predict_with_logits(model: torch.nn.Module,
             would be of crops, not of the image).
     """
     head = model.decode_head
+    if isinstance(head, torch.nn.ModuleList):  # a cascade: its last stage's
+        head = head[-1]
     if not hasattr(head, 'conv_seg'):
         raise ValueError(f'{type(head).__name__} has no conv_seg layer; '
                          'the logits cannot be recorded')
