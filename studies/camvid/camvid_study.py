@@ -12,13 +12,19 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
    teacher trained again (its work dir lost) that ends elsewhere moves the
    earlier summary to ``OUT/teacher.1.json`` (then ``.2``...), and the
    tables count both.
-2. Stage 1: every row of ``ROWS`` with seed 0, but ``LATE_ROWS``.
+2. Stage 1: every row of ``ROWS`` with seed 0, but those of later stages.
 3. Stage 2: seeds 1 and 2 of ``STAGE2_ROWS`` and of the AICSD variant
    (``AICSD_VARIANTS``) with the best seed-0 val mIoU, once all of them have
    a seed-0 run.
-4. ``LATE_ROWS`` (methods beside the paper's comparison) with seed 0.
+4. ``LATE_ROWS`` (methods beside the paper's comparison) with seed 0;
+   seeds 1 and 2 of those of ``METHOD_ROWS`` whose seed-0 val mIoU beats
+   KD's.
 5. ``RELEASED_ROWS`` (the released code's ICS term and its controls), seed
    0 of each, then seed 1, then seed 2.
+6. ``CACHE_ROWS`` (KD from the offline teacher), seeds 0, 1, 2. The
+   teacher's logits are cached once, by ``tools/misc/build_teacher_cache.py``,
+   in ``WORK_ROOT/teacher_cache``; its build time is in each summary
+   (``teacher_cache_build_s``).
 
 ``--teacher-ckpt`` replaces step 1 with a given checkpoint of the teacher
 whose summary is ``OUT/teacher.json`` (the same training's weights kept
@@ -79,12 +85,9 @@ TEACHER = ('studies/camvid/configs/'
            'deeplabv3plus_r101-d16-mg124_1xb4-1600_camvid-180x240.py')
 # study row -> config, in the order of the tables and of stage 1
 ROWS = {
-    'baseline':
-    f'configs/deeplabv3plus/{STUDENT}.py',
-    'kd':
-    f'configs/kd/kd_{STUDENT}.py',
-    'kd-icsd':
-    f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
+    'baseline': f'configs/deeplabv3plus/{STUDENT}.py',
+    'kd': f'configs/kd/kd_{STUDENT}.py',
+    'kd-icsd': f'configs/aicsd/kd-icsd_{STUDENT}.py',  # Eq. 5, no ALW
     # ICSD weight calibrated over training (README, "Loss weights")
     'kd-icsd-lambda0.05':
     f'studies/camvid/configs/kd-icsd-lambda0.05_{STUDENT}.py',
@@ -92,43 +95,45 @@ ROWS = {
     f'studies/camvid/configs/aicsd-ne50_{STUDENT}.py',  # N_e = 50
     'aicsd-ne50-lambda0.05':
     f'studies/camvid/configs/aicsd-ne50-lambda0.05_{STUDENT}.py',
-    'aicsd':
-    f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
-    'icsd':
-    f'configs/aicsd/icsd_{STUDENT}.py',
-    'aicsd-exp-ne50':
-    f'studies/camvid/configs/aicsd-exp-ne50_{STUDENT}.py',
-    'cwd':
-    f'configs/cwd/cwd_{STUDENT}.py',
-    'i2ckd':
-    f'configs/i2ckd/i2ckd_{STUDENT}.py',
-    'idd':
-    f'configs/idd/idd_{STUDENT}.py',
+    'aicsd': f'configs/aicsd/aicsd_{STUDENT}.py',  # one-pass ALW epochs
+    'icsd': f'configs/aicsd/icsd_{STUDENT}.py',
+    'aicsd-exp-ne50': f'studies/camvid/configs/aicsd-exp-ne50_{STUDENT}.py',
+    'cwd': f'configs/cwd/cwd_{STUDENT}.py',
+    'i2ckd': f'configs/i2ckd/i2ckd_{STUDENT}.py',
+    'idd': f'configs/idd/idd_{STUDENT}.py',
     # the released code's ICS term (ReleasedCodeICSDLoss) at its weights
-    'kd-released-icsd':
-    f'configs/aicsd/kd-released-icsd_{STUDENT}.py',
-    'aicsd-released':
-    f'configs/aicsd/aicsd-released_{STUDENT}.py',
+    'kd-released-icsd': f'configs/aicsd/kd-released-icsd_{STUDENT}.py',
+    'aicsd-released': f'configs/aicsd/aicsd-released_{STUDENT}.py',
     'kd-released-weight':
     f'studies/camvid/configs/kd-released-weight_{STUDENT}.py',
-    'icsd-released':
-    f'studies/camvid/configs/icsd-released_{STUDENT}.py',
+    'icsd-released': f'studies/camvid/configs/icsd-released_{STUDENT}.py',
     'kd-icsd-normalize':
     f'studies/camvid/configs/kd-icsd-normalize_{STUDENT}.py',
     # as many iterations as fit in a KD run's wall time
     'baseline-time-matched':
     'studies/camvid/configs/deeplabv3plus_r18-d8_1xb4-876_camvid-180x240.py',
+    'fitnet': f'configs/fitnet/fitnet_{STUDENT}.py',
+    'ifvd': f'configs/ifvd/ifvd_{STUDENT}.py',
+    'cirkd': f'configs/cirkd/cirkd_{STUDENT}.py',
+    'dist': f'configs/dist_kd/dist_{STUDENT}.py',
+    # KD from the cached teacher logits
+    'kd-cache': f'configs/kd/kd-cache_{STUDENT}.py',
 }
 SEEDS = (0, 1, 2)
 STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
 AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
                   'aicsd-exp-ne50')
+# the methods papers compare with: seed 0, then seeds 1 and 2 of those
+# that beat KD on seed 0
+METHOD_ROWS = ('fitnet', 'ifvd', 'cirkd', 'dist')
 # not rows of the paper's comparison: seed 0 after stage 2
-LATE_ROWS = ('i2ckd', 'idd')
+LATE_ROWS = ('i2ckd', 'idd') + METHOD_ROWS
 # stage 3: the released code's ICS term and the controls it needs, seeds
 # 0, 1, 2 (seed by seed)
 RELEASED_ROWS = ('kd-released-icsd', 'aicsd-released', 'kd-released-weight',
                  'icsd-released', 'baseline-time-matched', 'kd-icsd-normalize')
+# stage 4: KD from the offline teacher (its cache built once), seeds 0, 1, 2
+CACHE_ROWS = ('kd-cache', )
 
 # the rows of the per-class figure, after the teacher (and the stage-2
 # AICSD variant before 'aicsd', the shipped config, once it is chosen)
@@ -262,6 +267,12 @@ class Study:
             scores[row] = summary['mIoU']
         return max(AICSD_VARIANTS, key=lambda row: scores[row])
 
+    def beats_kd(self, row: str) -> bool:
+        """Whether the row's seed-0 val mIoU is above KD's seed-0 one
+        (False while either has no seed-0 run)."""
+        mine, kd = self.summary(row, 0), self.summary('kd', 0)
+        return bool(mine and kd and mine['mIoU'] > kd['mIoU'])
+
     def plan(self, rows=None, seeds=None):
         """All study runs in order, as ``(row, seed)``, and a note on the
         stage-2 AICSD variant.
@@ -271,20 +282,24 @@ class Study:
             seeds: Only these seeds (None: all).
 
         Returns:
-            ``(runs, note)``: stage 1 (every row but ``LATE_ROWS`` and
-            ``RELEASED_ROWS``, seed 0), then stage 2 (seeds 1, 2 of
-            ``STAGE2_ROWS`` and of :meth:`best_aicsd`, if known), then
-            ``LATE_ROWS`` (seed 0), then ``RELEASED_ROWS`` (seeds 0, 1,
-            2);
+            ``(runs, note)``: stage 1 (every row but ``LATE_ROWS``,
+            ``RELEASED_ROWS`` and ``CACHE_ROWS``, seed 0), then stage 2
+            (seeds 1, 2 of ``STAGE2_ROWS`` and of :meth:`best_aicsd`, if
+            known), then ``LATE_ROWS`` (seed 0; seeds 1, 2 of
+            :meth:`beats_kd` ones), then ``RELEASED_ROWS`` and
+            ``CACHE_ROWS`` (seeds 0, 1, 2);
             ``note`` says which variant stage 2 takes and why.
         """
         best = self.best_aicsd()
         stage2 = list(STAGE2_ROWS) + ([best] if best else [])
         runs = [(row, 0) for row in ROWS
-                if row not in LATE_ROWS + RELEASED_ROWS]
+                if row not in LATE_ROWS + RELEASED_ROWS + CACHE_ROWS]
         runs += [(row, seed) for seed in SEEDS[1:] for row in stage2]
         runs += [(row, 0) for row in LATE_ROWS]
+        runs += [(row, seed) for seed in SEEDS[1:] for row in METHOD_ROWS
+                 if self.beats_kd(row)]
         runs += [(row, seed) for seed in SEEDS for row in RELEASED_ROWS]
+        runs += [(row, seed) for seed in SEEDS for row in CACHE_ROWS]
         runs = [
             (r, s) for r, s in runs
             if (rows is None or r in rows) and (seeds is None or s in seeds)
@@ -497,6 +512,9 @@ class Study:
                     f'model.teacher={self.teacher_config}',
                     f'model.teacher_ckpt={teacher_ckpt}'
                 ]
+            if row in CACHE_ROWS:
+                cache = self.teacher_cache(config, teacher_ckpt)
+                options.append(f'model.teacher_cache={cache}')
             self.train(config, work_dir, options)
             done = self.finished_row(config, work_dir)
             if done is None:
@@ -515,8 +533,52 @@ class Study:
         if done['distill']:
             for m in RT.METRICS:  # same checkpoint, same val images
                 summary.setdefault(f'teacher/{m}', teacher[m])
+        if row in CACHE_ROWS:
+            with open(osp.join(self.cache_dir, 'build_time.json')) as f:
+                summary['teacher_cache_build_s'] = json.load(f)
         self.write_json(self.summary_path(row, seed), summary)
         return summary
+
+    @property
+    def cache_dir(self) -> str:
+        return osp.join(self.work_root, 'teacher_cache')
+
+    def teacher_cache(self, config: str, teacher_ckpt: str) -> str:
+        """The folder of the teacher's cached logits for ``config``'s train
+        pipeline, built by ``tools/misc/build_teacher_cache.py`` (its
+        output in ``<folder>.log``, its wall time in
+        ``<folder>/build_time.json``) unless it holds a manifest.
+
+        Raises:
+            RuntimeError: If the build fails; names the log. A cache whose
+                build stopped has no manifest and is built again.
+        """
+        out = self.cache_dir
+        if osp.isfile(osp.join(out, 'manifest.json')):
+            return out
+        if osp.isdir(out):  # a build that stopped part-way
+            import shutil
+            shutil.rmtree(out)
+        os.makedirs(self.work_root, exist_ok=True)
+        cmd = [
+            sys.executable,
+            osp.join(REPO, 'tools', 'misc',
+                     'build_teacher_cache.py'), config, '--out', out,
+            '--cfg-options', f'model.teacher={self.teacher_config}',
+            f'model.teacher_ckpt={teacher_ckpt}', *self.cfg_options
+        ]
+        print('camvid_study: ' + ' '.join(cmd) + f' > {out}.log', flush=True)
+        start = time.monotonic()
+        with open(f'{out}.log', 'w') as f:
+            proc = subprocess.run(
+                cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f'build_teacher_cache.py failed (exit {proc.returncode}) '
+                f'for {config}; see {out}.log')
+        with open(osp.join(out, 'build_time.json'), 'w') as f:
+            json.dump(time.monotonic() - start, f)
+        return out
 
     def teacher_sha256(self) -> str:
         """SHA-256 of ``teacher_ckpt`` (hex), computed once."""

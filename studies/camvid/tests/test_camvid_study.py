@@ -67,18 +67,22 @@ def test_study_rows_are_configs(study_tool):
 
 def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
-    late = ['i2ckd', 'idd']
+    late = ['i2ckd', 'idd', 'fitnet', 'ifvd', 'cirkd', 'dist']
     released = [
         'kd-released-icsd', 'aicsd-released', 'kd-released-weight',
         'icsd-released', 'baseline-time-matched', 'kd-icsd-normalize'
     ]
-    rows = [r for r in study_tool.ROWS if r not in late + released]
+    rows = [
+        r for r in study_tool.ROWS if r not in late + released + ['kd-cache']
+    ]
     assert len(rows) == 10 and rows[-1] == 'cwd'
     stage2 = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
     runs, note = study.plan()
     assert runs == [(r, 0) for r in rows] + [
         (r, s) for s in (1, 2) for r in stage2
-    ] + [(r, 0) for r in late] + [(r, s) for s in (0, 1, 2) for r in released]
+    ] + [(r, 0) for r in late] + [(r, s) for s in (0, 1, 2)
+                                  for r in released] + [('kd-cache', s)
+                                                        for s in (0, 1, 2)]
     assert 'chosen once' in note
     # three of four variants: still waiting
     write(study, 'aicsd-ne50', 0, miou=31.0)
@@ -88,13 +92,33 @@ def test_plan_stage2_waits_for_the_aicsd_variants(study_tool, tmp_path):
     write(study, 'aicsd-exp-ne50', 0, miou=32.0)
     assert study.best_aicsd() == 'aicsd'
     runs, note = study.plan()
-    runs = runs[:-18]  # before the released rows
-    assert runs[-4:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2), ('i2ckd', 0),
-                         ('idd', 0)]
+    runs = runs[:-21]  # before the released and the cache rows
+    assert runs[-8:] == [('kd-icsd-lambda0.05', 2), ('aicsd', 2),
+                         *[(r, 0) for r in late]]
     assert ('aicsd', 1) in runs and ('aicsd-ne50', 1) not in runs
     assert 'aicsd 33.50' in note and 'aicsd-ne50 31.00' in note
     runs, _ = study.plan(rows=['kd', 'aicsd'], seeds=[1, 2])
     assert runs == [('kd', 1), ('aicsd', 1), ('kd', 2), ('aicsd', 2)]
+
+
+def test_plan_adds_seeds_of_methods_that_beat_kd(study_tool, tmp_path):
+    """Seeds 1 and 2 of a method row only once its seed 0 beats KD's."""
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    methods = ['fitnet', 'ifvd', 'cirkd', 'dist']
+
+    def extra():
+        runs, _ = study.plan(rows=methods, seeds=[1, 2])
+        return runs
+
+    write(study, 'fitnet', 0, miou=33.0)
+    assert extra() == []  # no KD seed 0 yet
+    write(study, 'kd', 0, miou=32.74)
+    write(study, 'ifvd', 0, miou=32.74)  # a tie does not beat KD
+    write(study, 'dist', 0, miou=32.0)
+    assert extra() == [('fitnet', 1), ('fitnet', 2)]
+    write(study, 'cirkd', 0, miou=32.75)
+    assert extra() == [('fitnet', 1), ('cirkd', 1), ('fitnet', 2),
+                       ('cirkd', 2)]
 
 
 def test_given_teacher_checkpoint(study_tool, tmp_path, monkeypatch):
@@ -142,6 +166,47 @@ def test_given_teacher_checkpoint(study_tool, tmp_path, monkeypatch):
     assert summary['row'] == 'kd-released-weight'
     assert json.loads(
         open(study.summary_path('kd-released-weight', 1)).read()) == summary
+
+
+def test_cache_row_builds_the_cache_once(study_tool, tmp_path, monkeypatch):
+    """kd-cache: build_teacher_cache.py runs once, with the study's
+    teacher; every run gets model.teacher_cache and the build time."""
+    study = study_tool.Study(tmp_path / 'work', tmp_path / 'out')
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        if 'build_teacher_cache.py' in cmd[1]:
+            out = cmd[cmd.index('--out') + 1]
+            os.makedirs(out)
+            open(osp.join(out, 'manifest.json'), 'w').write('{}')
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(study_tool.subprocess, 'run', fake_run)
+    monkeypatch.setattr(study, 'finished_row', lambda *a: next(done))
+    teacher = {m: 40.0 for m in study_tool.RT.METRICS}
+    for seed in (0, 1):
+        done = iter([None, dict(distill=True, seed=seed, mIoU=31.0)])
+        summary = study.run('kd-cache', seed, '/t/teacher.pth', teacher)
+        assert summary['teacher_cache_build_s'] >= 0
+    builds = [c for c in calls if 'build_teacher_cache.py' in c[1]]
+    trains = [c for c in calls if c[1].endswith('train.py')]
+    assert len(builds) == 1 and len(trains) == 2
+    cache = osp.join(study.work_root, 'teacher_cache')
+    assert builds[0][builds[0].index('--out') + 1] == cache
+    assert 'model.teacher_ckpt=/t/teacher.pth' in builds[0]
+    assert f'model.teacher={study.teacher_config}' in builds[0]
+    for cmd in trains:
+        assert f'model.teacher_cache={cache}' in cmd
+        assert 'model.teacher_ckpt=/t/teacher.pth' in cmd
+    # a build that stopped (no manifest) is built again; a failed one names
+    # its log
+    os.remove(osp.join(cache, 'manifest.json'))
+    monkeypatch.setattr(study_tool.subprocess, 'run',
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 3))
+    with pytest.raises(RuntimeError, match=r'exit 3.*teacher_cache\.log'):
+        study.teacher_cache('cfg.py', '/t/teacher.pth')
+    assert not osp.exists(cache)
 
 
 def test_readme_tables_from_summaries(study_tool, tmp_path):
