@@ -12,7 +12,8 @@ Three tables:
    scaling for the student): median time, peak extra memory, and whether
    every loss item of the last step is finite.
 2. ``ICSD``: ``ICSDLoss`` forward and forward + backward at the
-   Cityscapes logit shape (B, 19, 64, 128).
+   shape of the student's logits (Cityscapes: (2, 19, 128, 256), the
+   DeepLabV3+ head's output stride being 4).
 3. ``run``: 20 iterations (``--iters``) of the AICSD config with
    ``AmpOptimWrapper`` and a float16 teacher on synthetic images, ALW
    alpha rising from 0 to 1, every loss item of every iteration checked
@@ -43,6 +44,7 @@ from typing import Callable, Dict, List, Tuple
 import torch
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import autocast
+from torch import nn
 
 from benchmarks import bench_models, bench_utils
 from mmseg_aicsd.engine.hooks import set_alw_alpha
@@ -111,9 +113,10 @@ def step_cases(device: torch.device) -> List[Tuple[str, str, bool]]:
     return cases
 
 
-def time_steps(cfg, device, batch, min_run_time) -> Tuple[List[list], bool]:
-    """The ``steps`` table's rows, and whether all their losses were
-    finite."""
+def time_steps(cfg, device, batch,
+               min_run_time) -> Tuple[List[list], bool, Dict[str, nn.Module]]:
+    """The ``steps`` table's rows, whether all their losses were finite,
+    and the models built."""
     rows, all_finite = [], True
     models = None
     for name, dtype, amp in step_cases(device):
@@ -136,7 +139,15 @@ def time_steps(cfg, device, batch, min_run_time) -> Tuple[List[list], bool]:
         ok = finite(last)
         all_finite &= ok
         rows.append([name, f'{m.median:.3f}', bench_utils.mib(peak), ok])
-    return rows, all_finite
+    return rows, all_finite, models
+
+
+def logit_shape(model: nn.Module, batch: dict) -> Tuple[int, ...]:
+    """(B, C, H, W) of the logits ``model``'s decode head gives for
+    ``batch``."""
+    with torch.no_grad():
+        inputs = model.data_preprocessor(batch, False)['inputs']
+        return tuple(model(inputs, mode='tensor').shape)
 
 
 def icsd_rows(device, shape, min_run_time) -> List[list]:
@@ -200,15 +211,15 @@ def main() -> int:
           f'{batch_size} at {crop[0]}x{crop[1]}' +
           (', teacher: the student\'s network' if args.quick else ''))
 
-    rows, steps_finite = time_steps(cfg, device, batch, args.min_run_time)
+    rows, steps_finite, models = time_steps(cfg, device, batch,
+                                            args.min_run_time)
     bench_utils.print_table(
         ['step', 'median s', 'peak extra MiB', 'losses finite'], rows,
         'steps (AMP: AmpOptimWrapper float16'
         f'{"; on the CPU, bfloat16 autocast" if device.type == "cpu" else ""}'
         ')')
 
-    # the decode head's output stride is 8
-    shape = (batch_size, num_classes, crop[0] // 8, crop[1] // 8)
+    shape = logit_shape(models['student'], batch)
     bench_utils.print_table(['ICSDLoss', 'median ms', 'peak extra MiB'],
                             icsd_rows(device, shape, args.min_run_time),
                             f'ICSD at logits {shape}')
