@@ -1,6 +1,7 @@
 # Copyright (c) mmseg_aicsd contributors. All rights reserved.
 import os
 
+import pytest
 import torch
 
 import mmseg_aicsd  # noqa: F401  (registers the plugin's modules)
@@ -22,6 +23,12 @@ if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
         os.environ[_var] = _threads
     torch.set_num_threads(int(_threads))
 
-from run_utils import camvid_root, mark_real_data_tests  # noqa: F401,E402
+from run_utils import camvid_root  # noqa: F401,E402  (a fixture)
+from run_utils import group_modules, mark_real_data_tests  # noqa: E402
 
-pytest_collection_modifyitems = mark_real_data_tests
+
+# before pytest-xdist reads the groups
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    mark_real_data_tests(items)
+    group_modules(items)

@@ -39,6 +39,24 @@ def mark_real_data_tests(items):
             item.add_marker(pytest.mark.real_data)
 
 
+# Modules of many independent tests and no costly module fixture, whose
+# tests ``--dist loadgroup`` hands to the workers one by one: as one unit,
+# test_configs.py's 127 two-step trainings kept a worker busy for the whole
+# suite.
+SPREAD_MODULES = ('test_configs.py', )
+
+
+def group_modules(items):
+    """``pytest_collection_modifyitems`` of the conftests: put the tests of
+    each module in one ``xdist_group`` (but :data:`SPREAD_MODULES`), so that
+    under ``--dist loadgroup`` a module's fixtures (real training runs) run
+    once, on one worker."""
+    for item in items:
+        module = item.nodeid.split('::')[0]
+        if osp.basename(module) not in SPREAD_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
+
+
 def data_options(root, max_iters, n_train=4, val_interval=2, ckpt_interval=2):
     """A few real images, no worker processes, short intervals."""
     opts = [
