@@ -327,7 +327,7 @@ def aggregate(runs: pd.DataFrame,
         ``params`` (of the first run), ``step_time`` (mean of the runs'
         medians) and, where the runs are summaries that have it,
         ``wall_time_s`` (mean per run, seconds). ``method`` is the config
-        name where short names collide.
+        name in the rows whose short names collide.
 
     Raises:
         RunError: If ``baseline`` names no config of the runs.
@@ -348,8 +348,8 @@ def aggregate(runs: pd.DataFrame,
     if 'wall_time_s' in runs:
         stats['wall_time_s'] = ('wall_time_s', 'mean')
     table = runs.groupby('config', sort=False).agg(**stats)
-    if table['method'].duplicated().any():
-        table['method'] = table.index
+    collide = table['method'].duplicated(keep=False)
+    table.loc[collide, 'method'] = table.index[collide]
     if baseline is None:
         plain = table.index[~table['distill'].astype(bool)]
         baseline = plain[0] if len(plain) == 1 else None

@@ -280,3 +280,28 @@ def test_no_class_table_no_checkpoint(runs, tmp_path, capsys):
     assert row['params'] == student_params()
     assert (f'{work_dir}: no per-class table of the validation at iteration '
             f'{val["step"]} in its log') in capsys.readouterr().err
+
+
+def test_only_colliding_methods_take_the_config_name():
+    # two plain configs of one model (short name 'r18') and one distillation
+    frame = pd.DataFrame(
+        dict(
+            config=['r18_600', 'r18_876', 'kd_r18_600', 'r18_600'],
+            method=['r18', 'r18', 'KD', 'r18'],
+            teacher=[None, None, 'r101', None],
+            distill=[False, False, True, False],
+            work_dir=['a', 'b', 'c', 'd'],
+            mIoU=[28.0, 33.0, 31.0, 30.0],
+            params=[12.5] * 4,
+            step_time=[2.0, 2.0, 4.0, 2.0]))
+    table = results.aggregate(frame, baseline='r18_600')
+    assert table['method'].to_dict() == {
+        'r18_600': 'r18_600',
+        'r18_876': 'r18_876',
+        'kd_r18_600': 'KD'
+    }
+    assert table['delta_mIoU'].to_dict() == pytest.approx({
+        'r18_600': 0.0,
+        'r18_876': 4.0,
+        'kd_r18_600': 2.0
+    })
