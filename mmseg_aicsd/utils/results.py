@@ -6,7 +6,8 @@ What ``tools/analysis_tools/results_table.py``, ``per_class_iou.py``,
 ``plot_curves.py`` and the CamVid study (``studies/camvid``) share: reading
 a work dir (:func:`read_run`) or a run summary (:func:`read_summary`,
 a :func:`read_run` dict saved with ``json.dump``), aggregating runs of one
-config as seeds (:func:`aggregate`: mean and std with n - 1) and writing
+config as seeds (:func:`aggregate`: mean and std with n - 1), comparing
+rows seed by seed (:func:`seed_table`) and writing
 the Markdown tables (:func:`tables_markdown`, :func:`update_markdown`).
 
 Each work dir holds::
@@ -27,7 +28,7 @@ import json
 import os.path as osp
 import re
 import sys
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,10 @@ SUMMARY_KEYS = ('config', 'method', 'distill', 'seed', 'iter') + METRICS
 # the block of a Markdown file that update_markdown replaces
 BEGIN = '<!-- results_table.py: begin (generated; edit outside) -->'
 END = '<!-- results_table.py: end -->'
+# the heading of seed_markdown's table in tables_markdown
+SEED_TITLE = ('mIoU per seed; "vs M": the mean over the seeds both rows have '
+              "of this row's mIoU minus M's (seeds where this row is higher "
+              '/ seeds both have)')
 
 
 class RunError(Exception):
@@ -308,6 +313,23 @@ def read_any(path: str) -> dict:
     return read_summary(path) if path.endswith('.json') else read_run(path)
 
 
+def find_config(table: pd.DataFrame, name: str, option: str) -> str:
+    """The config of :func:`aggregate`'s ``table`` that ``name`` names: a
+    config name, or the method name of exactly one row.
+
+    Raises:
+        RunError: If ``name`` names no row, or several; the message starts
+            with ``option``, the command-line option that gave it.
+    """
+    if name in table.index:
+        return name
+    by_method = table.index[table['method'] == name]
+    if len(by_method) != 1:
+        raise RunError(f'{option} {name}: not one of the configs '
+                       f'{list(table.index)}')
+    return by_method[0]
+
+
 def aggregate(runs: pd.DataFrame,
               baseline: Optional[str] = None) -> pd.DataFrame:
     """One row per config from one row per run.
@@ -353,12 +375,8 @@ def aggregate(runs: pd.DataFrame,
     if baseline is None:
         plain = table.index[~table['distill'].astype(bool)]
         baseline = plain[0] if len(plain) == 1 else None
-    elif baseline not in table.index:
-        by_method = table.index[table['method'] == baseline]
-        if len(by_method) != 1:
-            raise RunError(f'--baseline {baseline}: not one of the configs '
-                           f'{list(table.index)}')
-        baseline = by_method[0]
+    else:
+        baseline = find_config(table, baseline, '--baseline')
     if baseline is not None:
         delta = table['mIoU'] - table.loc[baseline, 'mIoU']
         table.insert(
@@ -367,15 +385,21 @@ def aggregate(runs: pd.DataFrame,
     return table
 
 
+def mean_std_text(table: pd.DataFrame, metric: str) -> pd.Series:
+    """``metric`` of :func:`aggregate`'s ``table`` as ``mean ± std`` text,
+    2 decimals: the mean alone for one run, ``-`` where there is none."""
+    mean, std = table[metric], table[f'{metric}_std']
+    text = mean.map('{:.2f}'.format).where(mean.notna(), '-')
+    return text.where(std.isna(), text + std.map(' ± {:.2f}'.format))
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     """The paper-style Markdown of :func:`aggregate`'s table: ``mean ± std``
     with 2 decimals (the mean alone for one run), params in millions,
     seconds per training iteration."""
 
     def mean_std(m):
-        mean, std = table[m], table[f'{m}_std']
-        text = mean.map('{:.2f}'.format).where(mean.notna(), '-')
-        return text.where(std.isna(), text + std.map(' ± {:.2f}'.format))
+        return mean_std_text(table, m)
 
     out = table[['method']].copy()
     out['teacher'] = table['teacher'].fillna('-')
@@ -400,6 +424,81 @@ def to_markdown(table: pd.DataFrame) -> str:
         colalign=['left', 'left'] + ['right'] * (out.shape[1] - 2))
 
 
+def seed_table(runs: pd.DataFrame, table: pd.DataFrame,
+               against: Sequence[str]) -> pd.DataFrame:
+    """Each config's mIoU per seed, and its paired gaps to other rows.
+
+    Seeds differ more than many methods do, so a row is compared with
+    another only over the seeds both have: for each ``against`` row, the
+    gap is the mean over those seeds of (this row's mIoU - that row's), in
+    mIoU points, with the count of those seeds where this row is higher.
+
+    Args:
+        runs: Rows of :func:`read_run` with a ``seed``; runs without one
+            are left out, and several runs of one config and seed are
+            averaged.
+        table: :func:`aggregate` of ``runs``: its configs, in its order,
+            are the rows.
+        against: Config or method names of the rows to compare with.
+
+    Returns:
+        A DataFrame indexed like ``table``: ``method``, one column per
+        seed (``seed <s>``, float, NaN where the config has no run of it),
+        ``mean ± std`` (text, from ``table``) and, for each ``against`` row
+        with method M (``baseline`` for ``table``'s baseline), ``vs M``
+        (float mean gap; NaN where no seed is
+        shared and for M's own row), ``vs M n`` (shared seeds) and
+        ``vs M higher`` (how many of them this row is higher on).
+
+    Raises:
+        RunError: If an ``against`` name names no row of ``table``, or
+            several.
+    """
+    seeded = runs[runs['seed'].notna()] if 'seed' in runs else runs[:0]
+    miou = seeded.pivot_table(
+        index='config', columns='seed', values='mIoU',
+        aggfunc='mean').reindex(table.index)
+    out = pd.DataFrame({'method': table['method']})
+    for seed in miou.columns:
+        out[f'seed {int(seed)}'] = miou[seed]
+    out['mean ± std'] = mean_std_text(table, 'mIoU')
+    for name in against:
+        ref = find_config(table, name, '--against')
+        gap = miou.sub(miou.loc[ref], axis=1)  # NaN where one lacks a seed
+        label = ('vs baseline' if ref == table.attrs.get('baseline') else
+                 f'vs {table.loc[ref, "method"]}')
+        out[label] = gap.mean(axis=1)
+        out[f'{label} n'] = gap.notna().sum(axis=1)
+        out[f'{label} higher'] = (gap > 0).sum(axis=1)
+        out.loc[ref, label] = np.nan
+    return out
+
+
+def seed_markdown(seeds: pd.DataFrame) -> str:
+    """Markdown of :func:`seed_table`: mIoU with 2 decimals (``-`` where a
+    seed did not run), each gap as ``+1.23 (2/3)`` (mean gap, then seeds
+    where the row is higher / seeds shared), empty on the row compared
+    with itself, ``-`` where no seed is shared."""
+    out = seeds[['method']].copy()
+    for col in seeds:
+        if col.startswith('seed '):
+            out[col] = seeds[col].map('{:.2f}'.format).where(
+                seeds[col].notna(), '-')
+    out['mean ± std'] = seeds['mean ± std']
+    for col in seeds:
+        if col.startswith('vs ') and not col.endswith((' n', ' higher')):
+            n, higher = seeds[f'{col} n'], seeds[f'{col} higher']
+            text = (
+                seeds[col].map('{:+.2f}'.format) + ' (' + higher.astype(str) +
+                '/' + n.astype(str) + ')')
+            text = text.where(n > 0, '-')
+            out[col] = text.where(seeds[col].notna() | (n == 0), '')
+    return out.to_markdown(
+        index=False,
+        disable_numparse=True,
+        colalign=['left'] + ['right'] * (out.shape[1] - 1))
+
+
 def per_class_markdown(runs: pd.DataFrame, table: pd.DataFrame) -> str:
     """Markdown of the student's per-class IoU (percent, 2 decimals), mean
     over each config's runs, one row per config of :func:`aggregate`'s
@@ -421,13 +520,22 @@ def per_class_markdown(runs: pd.DataFrame, table: pd.DataFrame) -> str:
 def tables_markdown(runs: pd.DataFrame,
                     table: pd.DataFrame,
                     per_class: bool = False,
-                    class_title: Optional[str] = None) -> str:
-    """What the script prints: :func:`to_markdown` of ``table``, then with
-    ``per_class`` :func:`per_class_markdown` under ``class_title``
-    (default: 'Per-class IoU of the student (mean over runs)'), then, where
-    runs have a ``wall_time_s``, their count and total wall time in
-    hours."""
+                    class_title: Optional[str] = None,
+                    against: Optional[Sequence[str]] = None) -> str:
+    """What the script prints: :func:`to_markdown` of ``table``; with
+    ``against`` (a list, possibly empty) :func:`seed_markdown` of the mIoU
+    per seed and the gaps to those rows; with ``per_class``
+    :func:`per_class_markdown` under ``class_title`` (default: 'Per-class
+    IoU of the student (mean over runs)'); then, where runs have a
+    ``wall_time_s``, their count and total wall time in hours.
+
+    Raises:
+        RunError: As :func:`seed_table`.
+    """
     text = to_markdown(table)
+    if against is not None:
+        text += (f'\n\n{SEED_TITLE}:\n\n' +
+                 seed_markdown(seed_table(runs, table, against)))
     if per_class:
         title = class_title or 'Per-class IoU of the student (mean over runs)'
         text += f'\n\n{title}:\n\n' + per_class_markdown(runs, table)

@@ -613,6 +613,7 @@ class Study:
             per_class=True,
             class_title='Per-class IoU, mean over runs (first row: the '
             'teacher)' if teachers else None)
+        text += '\n\n' + self.seed_markdown(runs.iloc[len(teachers):])
         missing, note = self.plan()
         missing = [
             f'{r} (seed {s})' for r, s in missing
@@ -622,6 +623,18 @@ class Study:
                  f'; {note}.')
         RT.update_markdown(osp.join(self.out, 'README.md'), text + '\n')
         return text
+
+    def seed_markdown(self, runs) -> str:
+        """The students' mIoU per seed, with paired gaps to the baseline
+        and to KD (those that have a summary), as results_table's
+        ``--per-seed`` prints it."""
+        against = [
+            s['config']
+            for s in (self.summary(r, 0) for r in ('baseline', 'kd')) if s
+        ]
+        table = RT.aggregate(runs, against[0] if against else None)
+        return (f'Val {RT.SEED_TITLE}:\n\n' +
+                RT.seed_markdown(RT.seed_table(runs, table, against)))
 
     def figure_runs(self) -> tuple:
         """The summaries of the per-class figure and a label per row: the

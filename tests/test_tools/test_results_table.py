@@ -305,3 +305,97 @@ def test_only_colliding_methods_take_the_config_name():
         'r18_876': 4.0,
         'kd_r18_600': 2.0
     })
+
+
+def write_summaries(root, rows):
+    """``root/<config>_seed<seed>.json`` summaries of (config, method,
+    distill, seed, mIoU) tuples; aAcc and mAcc are 0 and unused here."""
+    paths = []
+    for config, method, distill, seed, miou in rows:
+        path = str(root / f'{config}_seed{seed}.json')
+        with open(path, 'w') as f:
+            json.dump(
+                dict(
+                    config=config,
+                    method=method,
+                    teacher='r101' if distill else None,
+                    distill=distill,
+                    seed=seed,
+                    iter=600,
+                    mIoU=miou,
+                    aAcc=0.0,
+                    mAcc=0.0,
+                    params=1,
+                    step_time=1.0), f)
+        paths.append(path)
+    return paths
+
+
+# worked by hand below: base has seeds 0-2, KD 0-1, X 0 and 2, Y only 3
+SEEDED = [('r18', 'r18', False, 0, 28.0), ('r18', 'r18', False, 1, 30.0),
+          ('r18', 'r18', False, 2, 26.0), ('kd_r18', 'KD', True, 0, 31.0),
+          ('kd_r18', 'KD', True, 1, 29.0), ('x_r18', 'X', True, 0, 33.0),
+          ('x_r18', 'X', True, 2, 25.0), ('y_r18', 'Y', True, 3, 40.0)]
+
+
+def test_seed_table_gaps_are_over_shared_seeds(tmp_path):
+    runs = pd.DataFrame(
+        [results.read_summary(p) for p in write_summaries(tmp_path, SEEDED)])
+    table = results.aggregate(runs)
+    seeds = results.seed_table(runs, table, ['r18', 'KD'])
+    assert seeds['seed 1'].isna().tolist() == [False, False, True, True]
+    # KD - base on seeds 0, 1: (31 - 28 + 29 - 30) / 2; higher on seed 0
+    # X - base on seeds 0, 2: (33 - 28 + 25 - 26) / 2; higher on seed 0
+    # X - KD on seed 0 only: 33 - 31; base - KD: (28 - 31 + 30 - 29) / 2
+    expected = {
+        'vs baseline': [None, 1.0, 2.0, None],
+        'vs baseline n': [3, 2, 2, 0],
+        'vs baseline higher': [0, 1, 1, 0],
+        'vs KD': [-1.0, None, 2.0, None],
+        'vs KD n': [2, 2, 1, 0],
+        'vs KD higher': [1, 0, 1, 0],
+    }
+    for col, values in expected.items():
+        got = seeds[col].tolist()
+        assert [None if pd.isna(v) else v for v in got] == values, col
+    lines = results.seed_markdown(seeds).splitlines()
+    assert [c.strip() for c in lines[0].strip('|').split('|')] == [
+        'method', 'seed 0', 'seed 1', 'seed 2', 'seed 3', 'mean ± std',
+        'vs baseline', 'vs KD'
+    ]
+    cells = {
+        line.split('|')[1].strip():
+        [c.strip() for c in line.strip().strip('|').split('|')][1:]
+        for line in lines[2:]
+    }
+    assert cells == {
+        'r18':
+        ['28.00', '30.00', '26.00', '-', '28.00 ± 2.00', '', '-1.00 (1/2)'],
+        'KD': ['31.00', '29.00', '-', '-', '30.00 ± 1.41', '+1.00 (1/2)', ''],
+        'X': [
+            '33.00', '-', '25.00', '-', '29.00 ± 5.66', '+2.00 (1/2)',
+            '+2.00 (1/1)'
+        ],
+        'Y': ['-', '-', '-', '40.00', '40.00', '-', '-'],
+    }
+
+
+def test_per_seed_option(tmp_path, monkeypatch, capsys):
+    paths = write_summaries(tmp_path, SEEDED)
+    monkeypatch.setattr(
+        'sys.argv',
+        ['results_table.py', *paths, '--per-seed', '--against', 'KD'])
+    results_table.main()
+    out = capsys.readouterr().out
+    assert results.SEED_TITLE in out
+    x_row = [line for line in out.splitlines() if line.startswith('| X ')]
+    # the main table's row, then the per-seed table's
+    assert len(x_row) == 2 and x_row[1].rstrip('| ').endswith('+2.00 (1/1)')
+    monkeypatch.setattr(
+        'sys.argv',
+        ['results_table.py', *paths, '--per-seed', '--against', 'CWD'])
+    with pytest.raises(SystemExit) as exc:
+        results_table.main()
+    assert str(exc.value) == (
+        "results_table: --against CWD: not one of the configs ['r18', "
+        "'kd_r18', 'x_r18', 'y_r18']")

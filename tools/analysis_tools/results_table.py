@@ -17,6 +17,12 @@ mean ± std over them, std with n - 1):
 - s/iter: median ``time`` of the train records;
 - teacher mIoU, where runs logged ``teacher/mIoU`` (TeacherEvalHook).
 
+``--per-seed`` adds each row's mIoU per seed and, against the baseline
+and the ``--against`` rows, its paired gap: the mean over the seeds both
+rows have of the difference, with the count of seeds where it is higher
+(seed spread is often as large as the gaps between methods, so rows are
+compared on the same seeds).
+
 A ``RUN.json`` in place of a work dir is a run summary: the dict
 :func:`read_run` returns, saved with ``json.dump`` (keys it adds, such as
 ``wall_time_s``, are kept; see ``studies/camvid/camvid_study.py``).
@@ -38,8 +44,8 @@ Example::
         work_dirs/r18_seed0 work_dirs/r18_seed1 \\
         work_dirs/aicsd_deeplabv3plus_r18-d8_1xb4-600_camvid-180x240 \\
         --csv results.csv
-    python tools/analysis_tools/results_table.py studies/camvid/runs/*.json \
-        --per-class --update studies/camvid/README.md
+    python tools/analysis_tools/results_table.py studies/camvid/runs/*.json \\
+        --per-class --per-seed --against KD --update studies/camvid/README.md
 """
 import argparse
 import sys
@@ -77,6 +83,18 @@ def parse_args() -> argparse.Namespace:
         help='also print the per-class IoU of each config (mean over its '
         'runs)')
     parser.add_argument(
+        '--per-seed',
+        action='store_true',
+        help='also print the mIoU of each seed and the paired gaps to the '
+        'baseline and the --against rows')
+    parser.add_argument(
+        '--against',
+        nargs='+',
+        default=[],
+        metavar='NAME',
+        help='with --per-seed: config or method names of further rows to '
+        'give the paired gaps to (e.g. KD)')
+    parser.add_argument(
         '--update',
         metavar='FILE.md',
         help='write the tables into FILE.md, between the lines '
@@ -94,9 +112,13 @@ def main() -> None:
         runs = pd.DataFrame(
             [read_any(d) for d in dict.fromkeys(args.work_dirs)])
         table = aggregate(runs, args.baseline)
+        against = None
+        if args.per_seed:
+            base = table.attrs['baseline']
+            against = [base] * (base is not None) + args.against
+        text = tables_markdown(runs, table, args.per_class, against=against)
     except RunError as e:
         sys.exit(f'results_table: {e}')
-    text = tables_markdown(runs, table, args.per_class)
     print(text)
     if args.update:
         try:
