@@ -83,7 +83,7 @@ TABLE_ROWS = {
     'aicsd/kd-released-icsd': ({'loss_icsd', 'loss_kd'}, None),
     'aicsd/aicsd-released': ({'loss_icsd', 'loss_kd'}, 'linear'),
 }
-# rows of the CamVid study only (studies/camvid)
+# rows of the CamVid study (studies/camvid) and configs for CamVid only
 STUDY_ROWS = {
     'studies/camvid/configs/aicsd-ne50': ({'loss_icsd', 'loss_kd'}, 'linear'),
     'studies/camvid/configs/aicsd-exp-ne50': ({'loss_icsd', 'loss_kd'}, 'exp'),
@@ -93,8 +93,8 @@ STUDY_ROWS = {
                                                       'loss_kd'}, 'linear'),
     'studies/camvid/configs/kd-released-weight': ({'loss_kd'}, None),
     'studies/camvid/configs/icsd-released': ({'loss_icsd'}, None),
-    'studies/camvid/configs/kd-icsd-normalize': ({'loss_icsd',
-                                                  'loss_kd'}, None),
+    # CamVid only: its weight is calibrated on the CamVid study's runs
+    'aicsd/kd-icsd-normalize': ({'loss_icsd', 'loss_kd'}, None),
     'kd/kd-cache': ({'loss_kd'}, None),
 }
 STUDENTS = ('deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024',

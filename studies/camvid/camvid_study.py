@@ -107,8 +107,7 @@ ROWS = {
     'kd-released-weight':
     f'studies/camvid/configs/kd-released-weight_{STUDENT}.py',
     'icsd-released': f'studies/camvid/configs/icsd-released_{STUDENT}.py',
-    'kd-icsd-normalize':
-    f'studies/camvid/configs/kd-icsd-normalize_{STUDENT}.py',
+    'kd-icsd-normalize': f'configs/aicsd/kd-icsd-normalize_{STUDENT}.py',
     # as many iterations as fit in a KD run's wall time
     'baseline-time-matched':
     'studies/camvid/configs/deeplabv3plus_r18-d8_1xb4-876_camvid-180x240.py',
