@@ -27,6 +27,7 @@ MESSAGES = [
     'loss_weight must be a number',
     'is larger than model.data_preprocessor.size',
     'is neither one of the 11 classes (0-10) nor ignore_index 255',
+    'index 255 is out of bounds for dimension 0 with size 11',
     'does not fit the model of CONFIG',
     'has no distill_connectors.* or teacher.* keys',
     'NPROC, the number of processes (e.g. 2), must follow the config',

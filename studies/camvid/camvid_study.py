@@ -26,6 +26,10 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
    in ``WORK_ROOT/teacher_cache``; its build time is in each summary
    (``teacher_cache_build_s``).
 
+``--teacher-only`` does step 1 alone; with ``--teacher-config`` and
+``--teacher-summary`` it trains the class-balanced regime's teacher (its
+summary ``OUT/teacher_v2.json``, with the SHA-256 of its checkpoint).
+
 ``--teacher-ckpt`` replaces step 1 with a given checkpoint of the teacher
 whose summary is ``OUT/teacher.json`` (the same training's weights kept
 elsewhere); every summary names it and its SHA-256.
@@ -178,6 +182,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='use this checkpoint of the teacher of OUT/teacher.json '
         'instead of training the teacher in WORK_ROOT/teacher')
     parser.add_argument(
+        '--teacher-summary',
+        default='teacher.json',
+        help='file name of the teacher\'s summary in OUT (default: '
+        'teacher.json; the class-balanced regime\'s: teacher_v2.json)')
+    parser.add_argument(
+        '--teacher-only',
+        action='store_true',
+        help='train (or resume) the teacher, write its summary, and stop')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         default=[],
@@ -185,6 +198,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='passed to every tools/train.py call, teacher included, and '
         'recorded in the summaries (the study itself uses none)')
     return parser.parse_args(argv)
+
+
+def sha256(path: str) -> str:
+    """SHA-256 of a file (hex)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Busy(RuntimeError):
@@ -213,6 +235,7 @@ class Study:
         cfg_options: ``KEY=VALUE`` strings for every ``tools/train.py``.
         teacher_ckpt: A checkpoint of the teacher of ``OUT/teacher.json``
             to use instead of training it (None: train it).
+        teacher_summary: File name of the teacher's summary in ``OUT``.
     """
 
     def __init__(self,
@@ -220,13 +243,15 @@ class Study:
                  out: str,
                  teacher_config: str = TEACHER,
                  cfg_options=(),
-                 teacher_ckpt=None):
+                 teacher_ckpt=None,
+                 teacher_summary: str = 'teacher.json'):
         self.work_root = osp.abspath(work_root)
         self.out = osp.abspath(out)
         self.teacher_config = osp.join(REPO, teacher_config)
         self.cfg_options = list(cfg_options)
         self.teacher_ckpt = teacher_ckpt and osp.abspath(teacher_ckpt)
         self._teacher_sha256 = None
+        self.teacher_summary = teacher_summary
 
     # ---- files -------------------------------------------------------
     def summary_path(self, row: str, seed: int) -> str:
@@ -237,15 +262,16 @@ class Study:
 
     def teachers(self) -> list:
         """The teacher's summary paths: ``teacher.json`` (the checkpoint
-        in the work root) after those of earlier trainings of it,
-        ``teacher.1.json``, ``teacher.2.json``..."""
+        in the work root; ``teacher_summary``) after those of earlier
+        trainings of it, ``teacher.1.json``, ``teacher.2.json``..."""
+        stem = osp.splitext(self.teacher_summary)[0]
         earlier = {}
-        for path in glob.glob(osp.join(self.out, 'teacher.*.json')):
-            k = osp.basename(path).split('.')[1]
+        for path in glob.glob(osp.join(self.out, f'{stem}.*.json')):
+            k = osp.basename(path)[len(stem) + 1:].split('.')[0]
             if k.isdigit():
                 earlier[int(k)] = path
         earlier = [earlier[k] for k in sorted(earlier)]
-        current = osp.join(self.out, 'teacher.json')
+        current = osp.join(self.out, self.teacher_summary)
         return earlier + ([current] if osp.isfile(current) else [])
 
     def summary(self, row: str, seed: int):
@@ -457,7 +483,7 @@ class Study:
                 ``OUT/teacher.json`` is missing.
         """
         if self.teacher_ckpt is not None:
-            path = osp.join(self.out, 'teacher.json')
+            path = osp.join(self.out, self.teacher_summary)
             for f in (self.teacher_ckpt, path):
                 if not osp.isfile(f):
                     raise RuntimeError(
@@ -475,7 +501,7 @@ class Study:
             if row is None:
                 raise RuntimeError(f'the teacher in {work_dir} did not '
                                    'finish its last validation')
-        path = osp.join(self.out, 'teacher.json')
+        path = osp.join(self.out, self.teacher_summary)
         if osp.isfile(path):
             old = RT.read_summary(path)
             if abs(old['mIoU'] - row['mIoU']) <= 1e-6:
@@ -484,7 +510,8 @@ class Study:
                 return RT.last_checkpoint(work_dir), old
             # a retrained teacher (its work dir was lost): runs that used
             # the earlier one keep their summary beside the new one's
-            kept = osp.join(self.out, f'teacher.{len(self.teachers())}.json')
+            stem = osp.splitext(self.teacher_summary)[0]
+            kept = osp.join(self.out, f'{stem}.{len(self.teachers())}.json')
             os.replace(path, kept)
             print(
                 f'camvid_study: the teacher in {work_dir} has val mIoU '
@@ -493,9 +520,14 @@ class Study:
                 f'kept as {kept}',
                 file=sys.stderr)
         summary = self.describe(row, work_dir)
+        ckpt = RT.last_checkpoint(work_dir)
+        summary.update(
+            config_path=osp.relpath(self.teacher_config, REPO),
+            checkpoint=osp.basename(ckpt),
+            checkpoint_sha256=sha256(ckpt))
         if not dry_run:
             self.write_json(path, summary)
-        return RT.last_checkpoint(work_dir), summary
+        return ckpt, summary
 
     def run(self, row: str, seed: int, teacher_ckpt: str,
             teacher: dict) -> dict:
@@ -582,11 +614,7 @@ class Study:
     def teacher_sha256(self) -> str:
         """SHA-256 of ``teacher_ckpt`` (hex), computed once."""
         if self._teacher_sha256 is None:
-            digest = hashlib.sha256()
-            with open(self.teacher_ckpt, 'rb') as f:
-                for block in iter(lambda: f.read(1 << 20), b''):
-                    digest.update(block)
-            self._teacher_sha256 = digest.hexdigest()
+            self._teacher_sha256 = sha256(self.teacher_ckpt)
         return self._teacher_sha256
 
     # ---- table -------------------------------------------------------
@@ -695,8 +723,15 @@ def main(argv=None) -> None:
     # SIGTERM as Ctrl-C: tools/train.py is stopped, its wall time recorded
     sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     study = Study(args.work_root, args.out, args.teacher_config,
-                  args.cfg_options, args.teacher_ckpt)
+                  args.cfg_options, args.teacher_ckpt, args.teacher_summary)
     try:
+        if args.teacher_only:
+            _, teacher = study.teacher(args.dry_run)
+            if teacher is not None:
+                print(f'camvid_study: the teacher: val mIoU '
+                      f'{teacher["mIoU"]:.2f}, summary '
+                      f'{osp.join(study.out, study.teacher_summary)}')
+            return
         runs, _ = study.plan(args.rows, args.seeds)
         teacher_ckpt = teacher = None  # first, if any run needs it
         if any(study.distills(r) for r, _ in runs):

@@ -2,6 +2,8 @@
 from .at_loss import ATLoss, at_loss
 from .cirkd_loss import (CIRKDLoss, CIRKDMemoryLoss, cirkd_loss,
                          memory_contrast_loss)
+from .class_weighted_ce_loss import (ClassWeightedCrossEntropyLoss,
+                                     class_weighted_avg_factor)
 from .cwd_loss import CWDLoss, cwd_loss
 from .dist_loss import DISTLoss, dist_loss
 from .fitnet_loss import FitNetLoss, fitnet_loss
@@ -23,5 +25,6 @@ __all__ = [
     'cwd_loss', 'I2CKDLoss', 'i2ckd_loss', 'IDDLoss', 'idd_loss',
     'ReleasedCodeICSDLoss', 'released_ics', 'released_icsd_loss', 'FitNetLoss',
     'fitnet_loss', 'IFVDLoss', 'ifvd_loss', 'CIRKDLoss', 'cirkd_loss',
-    'CIRKDMemoryLoss', 'memory_contrast_loss', 'DISTLoss', 'dist_loss'
+    'CIRKDMemoryLoss', 'memory_contrast_loss', 'DISTLoss', 'dist_loss',
+    'ClassWeightedCrossEntropyLoss', 'class_weighted_avg_factor'
 ]

@@ -574,3 +574,53 @@ def test_lock_keeps_a_second_process_off_a_run(study_tool, tmp_path,
     with pytest.raises(RuntimeError, match='exit 2'):
         study.train('cfg.py', work_dir, [])
     assert not lock.exists()
+
+
+def test_teacher_only_writes_the_named_summary(study_tool, tmp_path,
+                                               monkeypatch, capsys):
+    """--teacher-only --teacher-summary teacher_v2.json: the teacher is
+    trained (here: found finished), its summary names the config and the
+    checkpoint's SHA-256, and no student run starts; a retrained one keeps
+    the earlier summary as teacher_v2.1.json."""
+    work_dir = tmp_path / 'work' / 'teacher'
+    work_dir.mkdir(parents=True)
+    (work_dir / 'iter_1600.pth').write_bytes(b'abc')
+    config = ('studies/camvid/configs/'
+              'deeplabv3plus_r101-d16-mg124_mfb-sqrt_1xb4-1600_camvid-'
+              '180x240.py')
+    row = dict(
+        config='teacher_v2',
+        method='TEACHER',
+        distill=False,
+        mIoU=50.0,
+        aAcc=85.0,
+        mAcc=60.0,
+        seed=0,
+        iter=1600)
+    monkeypatch.setattr(study_tool.Study, 'finished_row',
+                        lambda self, c, wd: dict(row))
+    monkeypatch.setattr(study_tool.Study, 'run',
+                        lambda *a: pytest.fail('no student run'))
+    out = tmp_path / 'out'
+    study_tool.main([
+        '--work-root',
+        str(tmp_path / 'work'), '--out',
+        str(out), '--teacher-config', config, '--teacher-summary',
+        'teacher_v2.json', '--teacher-only'
+    ])
+    assert 'val mIoU 50.00' in capsys.readouterr().out
+    summary = json.loads((out / 'teacher_v2.json').read_text())
+    assert summary['config_path'] == config
+    assert summary['checkpoint'] == 'iter_1600.pth'
+    assert summary['checkpoint_sha256'] == (  # sha256 of b'abc'
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    assert not (out / 'teacher.json').exists()
+    row['mIoU'] = 49.0
+    study_tool.main([
+        '--work-root',
+        str(tmp_path / 'work'), '--out',
+        str(out), '--teacher-config', config, '--teacher-summary',
+        'teacher_v2.json', '--teacher-only'
+    ])
+    assert json.loads((out / 'teacher_v2.1.json').read_text())['mIoU'] == 50
+    assert json.loads((out / 'teacher_v2.json').read_text())['mIoU'] == 49
