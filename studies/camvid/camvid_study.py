@@ -26,9 +26,15 @@ batch 4, 180x240 crops) with ``tools/train.py``, from one teacher, for seeds
    in ``WORK_ROOT/teacher_cache``; its build time is in each summary
    (``teacher_cache_build_s``).
 
-``--teacher-only`` does step 1 alone; with ``--teacher-config`` and
-``--teacher-summary`` it trains the class-balanced regime's teacher (its
-summary ``OUT/teacher_v2.json``, with the SHA-256 of its checkpoint).
+``--teacher-only`` does step 1 alone.
+
+``--regime class-balanced`` is the study's second regime
+(:class:`ClassBalancedStudy`, summaries in ``studies/camvid/class_balanced``):
+class-weighted CE in every row, its own teacher (``CB_TEACHER``, summary
+``teacher_v2.json`` with the SHA-256 of its checkpoint), and first the
+student's budget: the student alone at 600, 1200 and 2400 iterations
+(seed 0), from which the study budget B is taken (the smallest at which
+doubling it adds less than 1.5 val mIoU, else 2400).
 
 ``--teacher-ckpt`` replaces step 1 with a given checkpoint of the teacher
 whose summary is ``OUT/teacher.json`` (the same training's weights kept
@@ -55,6 +61,9 @@ Examples::
     # what is done and what would run, without running it
     python studies/camvid/camvid_study.py --work-root /data/camvid_study \\
         --dry-run
+    # the class-balanced regime's teacher alone (2 threads: 65 min)
+    OMP_NUM_THREADS=2 python studies/camvid/camvid_study.py \\
+        --regime class-balanced --work-root /data/camvid_cb --teacher-only
     # at most two runs now, of the baseline and KD rows only
     python studies/camvid/camvid_study.py --work-root /data/camvid_study \\
         --rows baseline kd --max-runs 2
@@ -123,6 +132,18 @@ ROWS = {
     'kd-cache': f'configs/kd/kd-cache_{STUDENT}.py',
 }
 SEEDS = (0, 1, 2)
+# the class-balanced regime: teacher v2 and the student's budget curve
+CB_TEACHER = (
+    'studies/camvid/configs/'
+    'deeplabv3plus_r101-d16-mg124_mfb-sqrt_1xb4-1600_camvid-180x240.py')
+BUDGETS = (600, 1200, 2400)
+CB_ROWS = {
+    f'baseline-{n}':
+    ('studies/camvid/configs/'
+     f'deeplabv3plus_r18-d8_mfb-sqrt_1xb4-{n}_camvid-180x240.py')
+    for n in BUDGETS
+}
+MIN_GAIN = 1.5  # val mIoU a doubling of the budget must add to be taken
 STAGE2_ROWS = ('baseline', 'kd', 'kd-icsd', 'kd-icsd-lambda0.05')
 AICSD_VARIANTS = ('aicsd-ne50', 'aicsd-ne50-lambda0.05', 'aicsd',
                   'aicsd-exp-ne50')
@@ -153,13 +174,21 @@ def parse_args(argv=None) -> argparse.Namespace:
         'outside the repository)')
     parser.add_argument(
         '--out',
-        default=osp.join(REPO, 'studies', 'camvid'),
         help='where the summaries (runs/*.json, teacher.json) and '
-        'README.md are written')
+        'README.md are written (default: studies/camvid, the class-'
+        'balanced regime\'s studies/camvid/class_balanced)')
+    parser.add_argument(
+        '--regime',
+        choices=list(REGIMES),
+        default='first',
+        help='the study\'s first regime (600 iterations, plain CE) or the '
+        'class-balanced one (teacher v2, the student\'s budget)')
     parser.add_argument(
         '--rows',
         nargs='+',
-        choices=list(ROWS),
+        choices=sorted({r
+                        for study in REGIMES.values()
+                        for r in study.rows}),
         help='run only these rows (default: all)')
     parser.add_argument(
         '--seeds',
@@ -175,15 +204,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='print what is done and what would run')
     parser.add_argument(
         '--teacher-config',
-        default=TEACHER,
-        help='config of the teacher (default: the study teacher)')
+        help='config of the teacher (default: the regime\'s)')
     parser.add_argument(
         '--teacher-ckpt',
         help='use this checkpoint of the teacher of OUT/teacher.json '
         'instead of training the teacher in WORK_ROOT/teacher')
     parser.add_argument(
         '--teacher-summary',
-        default='teacher.json',
         help='file name of the teacher\'s summary in OUT (default: '
         'teacher.json; the class-balanced regime\'s: teacher_v2.json)')
     parser.add_argument(
@@ -238,20 +265,30 @@ class Study:
         teacher_summary: File name of the teacher's summary in ``OUT``.
     """
 
+    rows = ROWS  # row -> config, in table order
+    cache_rows = CACHE_ROWS  # rows that read the teacher's logit cache
+    figure_rows = FIGURE_ROWS
+    against = ('baseline', 'kd')  # the rows of the paired gaps
+    teacher_default = TEACHER
+    out_default = osp.join(REPO, 'studies', 'camvid')
+    teacher_summary_default = 'teacher.json'
+
     def __init__(self,
                  work_root: str,
                  out: str,
-                 teacher_config: str = TEACHER,
+                 teacher_config: str = None,
                  cfg_options=(),
                  teacher_ckpt=None,
-                 teacher_summary: str = 'teacher.json'):
+                 teacher_summary: str = None):
         self.work_root = osp.abspath(work_root)
         self.out = osp.abspath(out)
-        self.teacher_config = osp.join(REPO, teacher_config)
+        self.teacher_config = osp.join(REPO, teacher_config
+                                       or self.teacher_default)
         self.cfg_options = list(cfg_options)
         self.teacher_ckpt = teacher_ckpt and osp.abspath(teacher_ckpt)
         self._teacher_sha256 = None
-        self.teacher_summary = teacher_summary
+        self.teacher_summary = (
+            teacher_summary or self.teacher_summary_default)
 
     # ---- files -------------------------------------------------------
     def summary_path(self, row: str, seed: int) -> str:
@@ -339,11 +376,11 @@ class Study:
         return runs, note
 
     # ---- training ----------------------------------------------------
-    @staticmethod
-    def distills(row: str) -> bool:
+    @classmethod
+    def distills(cls, row: str) -> bool:
         """Whether the row's config is a distillation (needs the
         teacher)."""
-        cfg = Config.fromfile(osp.join(REPO, ROWS[row]))
+        cfg = Config.fromfile(osp.join(REPO, cls.rows[row]))
         return is_distill_config(cfg)
 
     def max_iters(self, config: str) -> int:
@@ -533,7 +570,7 @@ class Study:
             teacher: dict) -> dict:
         """Train (or resume, or only summarize) one run and write its
         summary; returns it."""
-        config = osp.join(REPO, ROWS[row])
+        config = osp.join(REPO, self.rows[row])
         work_dir = self.work_dir(row, seed)
         done = self.finished_row(config, work_dir)
         if done is None:
@@ -543,7 +580,7 @@ class Study:
                     f'model.teacher={self.teacher_config}',
                     f'model.teacher_ckpt={teacher_ckpt}'
                 ]
-            if row in CACHE_ROWS:
+            if row in self.cache_rows:
                 cache = self.teacher_cache(config, teacher_ckpt)
                 options.append(f'model.teacher_cache={cache}')
             self.train(config, work_dir, options)
@@ -564,7 +601,7 @@ class Study:
         if done['distill']:
             for m in RT.METRICS:  # same checkpoint, same val images
                 summary.setdefault(f'teacher/{m}', teacher[m])
-        if row in CACHE_ROWS:
+        if row in self.cache_rows:
             with open(osp.join(self.cache_dir, 'build_time.json')) as f:
                 summary['teacher_cache_build_s'] = json.load(f)
         self.write_json(self.summary_path(row, seed), summary)
@@ -623,7 +660,7 @@ class Study:
         then rows in ``ROWS`` order, baseline first) and the missing runs,
         into ``OUT/README.md``; returns the text."""
         paths = [
-            self.summary_path(r, s) for r in ROWS for s in SEEDS
+            self.summary_path(r, s) for r in self.rows for s in SEEDS
             if osp.isfile(self.summary_path(r, s))
         ]
         if not paths:
@@ -632,7 +669,7 @@ class Study:
         paths = teachers + paths
         import pandas as pd
         runs = pd.DataFrame([RT.read_summary(p) for p in paths])
-        baseline = self.summary('baseline', 0) or {}
+        baseline = self.summary(self.against[0], 0) or {}
         table = RT.aggregate(runs, baseline.get('config'))
         text = RT.tables_markdown(
             runs,
@@ -656,8 +693,8 @@ class Study:
         and to KD (those that have a summary), as results_table's
         ``--per-seed`` prints it."""
         against = [
-            s['config']
-            for s in (self.summary(r, 0) for r in ('baseline', 'kd')) if s
+            s['config'] for s in (self.summary(r, 0) for r in self.against)
+            if s
         ]
         table = RT.aggregate(runs, against[0] if against else None)
         return (f'Val {RT.SEED_TITLE}:\n\n' +
@@ -673,9 +710,9 @@ class Study:
             tuple[list[str], list[str]]: Summary paths (seeds of a row
             together) and row labels, in figure order.
         """
-        rows = list(FIGURE_ROWS)
+        rows = list(self.figure_rows)
         best = self.best_aicsd()
-        if best is not None and best not in rows:
+        if best is not None and best not in rows and 'aicsd' in rows:
             rows.insert(rows.index('aicsd'), best)
         paths, labels = [], []
         if self.teachers():
@@ -717,13 +754,65 @@ class Study:
         return out
 
 
+class ClassBalancedStudy(Study):
+    """The class-balanced regime: class-weighted CE in every row, the
+    class-balanced teacher (``teacher_v2.json``), and first the student's
+    budget: the student alone at each of ``BUDGETS`` iterations (seed 0),
+    from which :meth:`budget` takes the study budget B."""
+    rows = CB_ROWS
+    cache_rows = ()
+    figure_rows = tuple(CB_ROWS)
+    against = (f'baseline-{BUDGETS[0]}', )
+    teacher_default = CB_TEACHER
+    out_default = osp.join(REPO, 'studies', 'camvid', 'class_balanced')
+    teacher_summary_default = 'teacher_v2.json'
+
+    def budget(self):
+        """The study budget B: the smallest of ``BUDGETS`` at which
+        doubling it adds less than ``MIN_GAIN`` val mIoU, else the largest.
+
+        Returns:
+            ``(B, note)``; ``(None, note)`` while a budget run is missing.
+        """
+        mious = {}
+        for n in BUDGETS:
+            summary = self.summary(f'baseline-{n}', 0)
+            if summary is None:
+                return None, ('budget B: chosen once baseline-' +
+                              ', baseline-'.join(map(str, BUDGETS)) +
+                              ' have seed-0 runs')
+            mious[n] = summary['mIoU']
+        curve = ', '.join(f'{n}: {m:.2f}' for n, m in mious.items())
+        for n, doubled in zip(BUDGETS, BUDGETS[1:]):
+            if mious[doubled] - mious[n] < MIN_GAIN:
+                return n, (f'budget B = {n} (val mIoU {curve}: doubling adds '
+                           f'{mious[doubled] - mious[n]:+.2f} < {MIN_GAIN})')
+        return BUDGETS[-1], (f'budget B = {BUDGETS[-1]} (val mIoU {curve}: '
+                             f'each doubling adds >= {MIN_GAIN})')
+
+    def plan(self, rows=None, seeds=None):
+        """The budget runs (seed 0 of each of ``CB_ROWS``) and a note on
+        B; the rows at B come with their configs once B is known."""
+        runs = [(row, 0) for row in self.rows]
+        runs = [
+            (r, s) for r, s in runs
+            if (rows is None or r in rows) and (seeds is None or s in seeds)
+        ]
+        return runs, self.budget()[1]
+
+
+REGIMES = {'first': Study, 'class-balanced': ClassBalancedStudy}
+
+
 def main(argv=None) -> None:
     """Train the teacher if needed, then every missing run in order."""
     args = parse_args(argv)
     # SIGTERM as Ctrl-C: tools/train.py is stopped, its wall time recorded
     sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    study = Study(args.work_root, args.out, args.teacher_config,
-                  args.cfg_options, args.teacher_ckpt, args.teacher_summary)
+    regime = REGIMES[args.regime]
+    study = regime(args.work_root, args.out or regime.out_default,
+                   args.teacher_config, args.cfg_options, args.teacher_ckpt,
+                   args.teacher_summary)
     try:
         if args.teacher_only:
             _, teacher = study.teacher(args.dry_run)
@@ -757,7 +846,7 @@ def main(argv=None) -> None:
             if args.dry_run:
                 for row, seed in todo:
                     print(f'camvid_study: to run: {row} seed {seed}, '
-                          f'{ROWS[row]} in {study.work_dir(row, seed)}')
+                          f'{study.rows[row]} in {study.work_dir(row, seed)}')
                 break
             if not todo:
                 break

@@ -624,3 +624,52 @@ def test_teacher_only_writes_the_named_summary(study_tool, tmp_path,
     ])
     assert json.loads((out / 'teacher_v2.1.json').read_text())['mIoU'] == 50
     assert json.loads((out / 'teacher_v2.json').read_text())['mIoU'] == 49
+
+
+@pytest.mark.parametrize(
+    'mious,budget',
+    [
+        ((30.0, 31.4, 35.0), 600),  # 600 -> 1200 adds 1.4
+        ((30.0, 33.0, 34.0), 1200),  # 1200 -> 2400 adds 1.0
+        ((30.0, 33.0, 34.5), 2400),  # both add >= 1.5
+        ((30.0, 31.5, 32.0), 1200),  # exactly 1.5 is not less
+    ])
+def test_class_balanced_budget(study_tool, tmp_path, mious, budget):
+    study = study_tool.ClassBalancedStudy(tmp_path / 'work', tmp_path / 'out')
+    assert study.plan()[0] == [('baseline-600', 0), ('baseline-1200', 0),
+                               ('baseline-2400', 0)]
+    assert study.budget()[0] is None
+    for n, miou in zip(study_tool.BUDGETS, mious):
+        assert study.budget()[0] is None
+        write(study, f'baseline-{n}', 0, miou)
+    chosen, note = study.budget()
+    assert chosen == budget
+    assert f'budget B = {budget}' in note and '600: 30.00' in note
+
+
+def test_class_balanced_regime_defaults(study_tool, tmp_path, capsys):
+    """--regime class-balanced: its rows, out folder, teacher config and
+    summary name; the configs exist and weight the CE by class."""
+    study = study_tool.ClassBalancedStudy(tmp_path / 'work', tmp_path / 'out')
+    assert study.teacher_summary == 'teacher_v2.json'
+    assert study.teacher_config == osp.join(REPO, study_tool.CB_TEACHER)
+    for config in list(study.rows.values()) + [study_tool.CB_TEACHER]:
+        cfg = study_tool.Config.fromfile(osp.join(REPO, config))
+        loss = cfg.model.decode_head.loss_decode
+        assert loss.type == 'ClassWeightedCrossEntropyLoss', config
+        assert cfg.model.auxiliary_head.loss_decode.class_weight == \
+            loss.class_weight
+    for n in study_tool.BUDGETS:
+        cfg = study_tool.Config.fromfile(
+            osp.join(REPO, study.rows[f'baseline-{n}']))
+        assert cfg.train_cfg.max_iters == cfg.param_scheduler[0].end == n
+    study_tool.main([
+        '--regime', 'class-balanced', '--work-root',
+        str(tmp_path / 'work'), '--dry-run'
+    ])
+    out = capsys.readouterr().out
+    assert 'budget B: chosen once baseline-600' in out
+    assert 'to run: baseline-2400 seed 0' in out
+    assert f'in {tmp_path / "work" / "baseline-600_seed0"}' in out
+    assert study_tool.ClassBalancedStudy.out_default == osp.join(
+        REPO, 'studies', 'camvid', 'class_balanced')
