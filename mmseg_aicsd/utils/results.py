@@ -125,7 +125,12 @@ def class_table(log: str) -> Optional[pd.DataFrame]:
     segments = re.split(r'^.*\(val\).* mIoU: .*$', text, flags=re.M)
     if len(segments) < 2:
         return None
-    lines = segments[-2].splitlines()
+    return _first_class_table(segments[-2])
+
+
+def _first_class_table(text: str) -> Optional[pd.DataFrame]:
+    """The first "per class results:" table in a log text, or None."""
+    lines = text.splitlines()
     heads = [
         i for i, line in enumerate(lines)
         if line.endswith('per class results:')
@@ -144,6 +149,40 @@ def class_table(log: str) -> Optional[pd.DataFrame]:
         return None
     frame = pd.DataFrame(rows[1:], columns=rows[0])
     return frame.set_index(rows[0][0]).astype(float)
+
+
+def val_curve(work_dir: str) -> list:
+    """Every validation of a run, from its logs: iteration, mIoU and the
+    per-class IoU.
+
+    Args:
+        work_dir: A tools/train.py work dir; the logs of a resumed run are
+            read oldest first, the newest validation of an iteration kept.
+
+    Returns:
+        A list of dicts ``{'iter', 'mIoU', 'IoU.<class>'...}`` by
+        iteration (the iteration is that of the last training line before
+        the validation; per-class entries only where the log has the
+        table), empty if no log has a validation.
+    """
+    curve = {}
+    for log in sorted(glob.glob(osp.join(work_dir, '*', '*.log'))):
+        with open(log, errors='replace') as f:
+            text = f.read()
+        # [text, mIoU, text, mIoU, ..., text after the last validation]
+        parts = re.split(r'^.*\(val\).* mIoU: ([-\d.]+).*$', text, flags=re.M)
+        step = None
+        for k in range(0, len(parts) - 1, 2):
+            steps = re.findall(r'Iter\(train\) \[\s*(\d+)/', parts[k])
+            step = int(steps[-1]) if steps else step
+            if step is None:
+                continue
+            point = dict(iter=step, mIoU=float(parts[k + 1]))
+            table = _first_class_table(parts[k])
+            if table is not None and 'IoU' in table:
+                point.update({f'IoU.{c}': v for c, v in table['IoU'].items()})
+            curve[step] = point
+    return [curve[step] for step in sorted(curve)]
 
 
 def last_checkpoint(work_dir: str) -> Optional[str]:

@@ -561,7 +561,8 @@ class Study:
         summary.update(
             config_path=osp.relpath(self.teacher_config, REPO),
             checkpoint=osp.basename(ckpt),
-            checkpoint_sha256=sha256(ckpt))
+            checkpoint_sha256=sha256(ckpt),
+            val_curve=RT.val_curve(work_dir))
         if not dry_run:
             self.write_json(path, summary)
         return ckpt, summary
