@@ -6,11 +6,5 @@ _base_ = [
     './_base_/mfb-sqrt_class_weight.py'
 ]
 model = dict(
-    decode_head=dict(
-        loss_decode=dict(
-            type='ClassWeightedCrossEntropyLoss',
-            class_weight={{_base_.class_weight}})),
-    auxiliary_head=dict(
-        loss_decode=dict(
-            type='ClassWeightedCrossEntropyLoss',
-            class_weight={{_base_.class_weight}})))
+    decode_head=dict(loss_decode={{_base_.loss_decode}}),
+    auxiliary_head=dict(loss_decode={{_base_.loss_decode}}))
